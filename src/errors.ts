@@ -1,0 +1,38 @@
+/**
+ * Every failure the library reports on purpose is a PanicDriftError: a stable
+ * `code` for programs, a one-line `message` for people (what, where, what to
+ * do), and the exit code the CLI should use. Anything else is a bug.
+ */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export type ErrorCode =
+  | "DB_NOT_FOUND"
+  | "DB_IS_DIRECTORY"
+  | "DB_EMPTY"
+  | "DB_NOT_SQLITE"
+  | "DB_UNREADABLE"
+  | "DB_NOT_PANIC_TDA"
+  | "DB_MISSING_COLUMN"
+  | "PROMPT_VECTORS_NOT_FOUND"
+  | "PROMPT_VECTORS_FORMAT"
+  | "PROMPT_VECTORS_INVALID"
+  | "OUTPUT_DIR_MISSING"
+  | "OUTPUT_NOT_WRITABLE"
+  | "OUTPUT_IS_DIRECTORY"
+  | "OUTPUT_WRITE_FAILED"
+  | "MISSING_REFERENCES"
+  | "USAGE";
+
+export class PanicDriftError extends Error {
+  readonly code: ErrorCode;
+  readonly exitCode: number;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; exitCode?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "PanicDriftError";
+    this.code = code;
+    this.exitCode = options?.exitCode ?? EXIT_FAILURE;
+  }
+}
