@@ -22,6 +22,7 @@ export type ErrorCode =
   | "OUTPUT_NOT_WRITABLE"
   | "OUTPUT_IS_DIRECTORY"
   | "OUTPUT_WRITE_FAILED"
+  | "OUTPUT_IS_INPUT"
   | "MISSING_REFERENCES"
   | "USAGE";
 

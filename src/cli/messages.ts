@@ -1,0 +1,16 @@
+import { styleText } from "node:util";
+import { colorEnabled, type CliIO } from "./cliIO.js";
+
+/** Prefix + message, one line on stderr, coloured only where colour is welcome. */
+function say(io: CliIO, label: string, color: "yellow" | "red", message: string): void {
+  const prefix = colorEnabled(io) ? styleText(color, label) : label;
+  io.stderr.write(`panic-drift: ${prefix} ${message.replace(/\s*\n\s*/g, " ")}\n`);
+}
+
+export function printWarning(io: CliIO, message: string): void {
+  say(io, "warning:", "yellow", message);
+}
+
+export function printError(io: CliIO, message: string): void {
+  say(io, "error:", "red", message);
+}

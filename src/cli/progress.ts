@@ -1,0 +1,32 @@
+import ora, { type Ora } from "ora";
+import type { ScanProgress } from "../sources/driftSource.js";
+import type { CliIO } from "./cliIO.js";
+
+/** Progress as the pipeline reports it; the silent one does nothing. */
+export interface Progress {
+  start(text: string): void;
+  update(progress: ScanProgress): void;
+  stop(): void;
+}
+
+export const silentProgress: Progress = { start() {}, update() {}, stop() {} };
+
+/** An ora spinner on stderr, only for a person at a terminal. */
+export function createProgress(io: CliIO, options: { quiet: boolean; json: boolean; color: boolean }): Progress {
+  if (options.quiet || options.json || io.stderr.isTTY !== true) return silentProgress;
+  let spinner: Ora | undefined;
+  return {
+    start(text) {
+      spinner = ora({ text, stream: io.stderr, discardStdin: false, color: options.color ? "cyan" : false }).start();
+    },
+    update({ done, total, rows }) {
+      if (spinner === undefined) return;
+      const percent = total > 0 ? ` ${Math.min(100, Math.floor((100 * done) / total))}%` : "";
+      spinner.text = `computing drift:${percent} ${rows.toLocaleString("en-US")} rows`;
+    },
+    stop() {
+      spinner?.stop();
+      spinner = undefined;
+    },
+  };
+}

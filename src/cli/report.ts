@@ -1,0 +1,31 @@
+import type { ComputeResult } from "../pipeline.js";
+import { NULL_REASONS } from "../kernel/nullReason.js";
+
+const count = (n: number): string => n.toLocaleString("en-US");
+
+/** The one line a cron log keeps of a compute run. */
+export function summaryLine(result: ComputeResult): string {
+  const nulls = NULL_REASONS.filter((r) => result.null_reasons[r] > 0)
+    .map((r) => `${count(result.null_reasons[r])} ${r}`)
+    .join(", ");
+  const detail = `${count(result.rows)} rows, ${count(result.rows_with_drift)} with drift${nulls ? `; NULL: ${nulls}` : ""}`;
+  const seconds = `${result.seconds.toFixed(2)} s`;
+  if (result.status === "up-to-date") {
+    return `up to date: ${result.output} (${detail}; metric ${result.metric}) checked in ${seconds}`;
+  }
+  return `computed ${detail} (metric ${result.metric}) in ${seconds} → ${result.output}`;
+}
+
+/** The object `--json` prints: stable keys, numbers as numbers. */
+export function jsonReport(result: ComputeResult): string {
+  return JSON.stringify({
+    status: result.status,
+    output: result.output,
+    rows: result.rows,
+    rows_with_drift: result.rows_with_drift,
+    null_reasons: result.null_reasons,
+    metric: result.metric,
+    warnings: result.warnings,
+    seconds: Number(result.seconds.toFixed(3)),
+  });
+}

@@ -1,0 +1,229 @@
+import {
+  Field,
+  FixedSizeList,
+  Float32,
+  Int32,
+  Int64,
+  RecordBatch,
+  Schema,
+  Struct,
+  TimestampMicrosecond,
+  Uint8,
+  Utf8,
+  makeData,
+  type Data,
+} from "apache-arrow";
+import { VectorStatus } from "./vectorStatus.js";
+
+/**
+ * The Arrow record batch every source hands to the kernel: the output frame's
+ * columns (as upstream's cache names them) plus three internal ones, the
+ * vector as FixedSizeList<Float32>, why a vector is missing, and the key of
+ * the row's (initial_prompt, embedding_model) pair. All vectors in one batch
+ * share one dimension; sources keep one open batch per dimension.
+ */
+export const FRAME_COLUMNS = [
+  "id",
+  "invocation_id",
+  "embedding_model",
+  "started_at",
+  "completed_at",
+  "run_id",
+  "sequence_number",
+  "text_model",
+  "text",
+  "initial_prompt",
+  "network",
+  "experiment_id",
+] as const;
+export type FrameColumn = (typeof FRAME_COLUMNS)[number];
+
+const TEXT_COLUMNS = [
+  "id",
+  "invocation_id",
+  "embedding_model",
+  "run_id",
+  "text_model",
+  "text",
+  "initial_prompt",
+  "network",
+  "experiment_id",
+] as const;
+type TextColumn = (typeof TEXT_COLUMNS)[number];
+
+export interface SourceRow {
+  id: string;
+  invocation_id: string;
+  embedding_model: string;
+  /** Microseconds since the epoch, naive UTC. */
+  started_at: bigint | null;
+  completed_at: bigint | null;
+  run_id: string;
+  sequence_number: number;
+  text_model: string | null;
+  text: string | null;
+  initial_prompt: string;
+  network: string | null;
+  experiment_id: string | null;
+}
+
+export function sourceBatchSchema(dimension: number): Schema {
+  return new Schema([
+    new Field("id", new Utf8(), false),
+    new Field("invocation_id", new Utf8(), false),
+    new Field("embedding_model", new Utf8(), false),
+    new Field("started_at", new TimestampMicrosecond(), true),
+    new Field("completed_at", new TimestampMicrosecond(), true),
+    new Field("run_id", new Utf8(), false),
+    new Field("sequence_number", new Int64(), false),
+    new Field("text_model", new Utf8(), true),
+    new Field("text", new Utf8(), true),
+    new Field("initial_prompt", new Utf8(), false),
+    new Field("network", new Utf8(), true),
+    new Field("experiment_id", new Utf8(), true),
+    new Field("reference_key", new Int32(), false),
+    new Field("vector_status", new Uint8(), false),
+    new Field("vector", new FixedSizeList(dimension, new Field("item", new Float32(), false)), true),
+  ]);
+}
+
+/** Accumulates rows of one vector dimension and turns them into a RecordBatch. */
+export class SourceBatchBuilder {
+  readonly dimension: number;
+  readonly capacity: number;
+  private readonly text: Record<TextColumn, (string | null)[]>;
+  private readonly startedAt: BigInt64Array;
+  private readonly completedAt: BigInt64Array;
+  private readonly timeValid: [Uint8Array, Uint8Array];
+  private readonly sequence: BigInt64Array;
+  private readonly referenceKey: Int32Array;
+  private readonly status: Uint8Array;
+  private readonly vectorBytes: Uint8Array;
+  private count = 0;
+
+  constructor(dimension: number, capacity: number) {
+    this.dimension = dimension;
+    this.capacity = capacity;
+    this.text = Object.fromEntries(TEXT_COLUMNS.map((c) => [c, [] as (string | null)[]])) as Record<
+      TextColumn,
+      (string | null)[]
+    >;
+    this.startedAt = new BigInt64Array(capacity);
+    this.completedAt = new BigInt64Array(capacity);
+    this.timeValid = [new Uint8Array(capacity), new Uint8Array(capacity)];
+    this.sequence = new BigInt64Array(capacity);
+    this.referenceKey = new Int32Array(capacity);
+    this.status = new Uint8Array(capacity);
+    // One contiguous float32 buffer: the kernel reads it as a flat Float32Array.
+    this.vectorBytes = new Uint8Array(capacity * dimension * 4);
+  }
+
+  get length(): number {
+    return this.count;
+  }
+
+  get full(): boolean {
+    return this.count >= this.capacity;
+  }
+
+  /**
+   * Adds one row. `blob` must be `dimension * 4` bytes when `status` is ok;
+   * it is copied once, into the batch's vector buffer.
+   */
+  push(row: SourceRow, referenceKey: number, status: VectorStatus, blob: Uint8Array | null): void {
+    const i = this.count++;
+    for (const column of TEXT_COLUMNS) this.text[column].push(row[column]);
+    this.timeValid[0][i] = row.started_at === null ? 0 : 1;
+    this.startedAt[i] = row.started_at ?? 0n;
+    this.timeValid[1][i] = row.completed_at === null ? 0 : 1;
+    this.completedAt[i] = row.completed_at ?? 0n;
+    this.sequence[i] = BigInt(row.sequence_number);
+    this.referenceKey[i] = referenceKey;
+    this.status[i] = status;
+    if (status === VectorStatus.ok && blob !== null) {
+      this.vectorBytes.set(blob, i * this.dimension * 4);
+    }
+  }
+
+  /** The rows so far as one RecordBatch; the builder is spent afterwards. */
+  finish(): RecordBatch {
+    const n = this.count;
+    const dim = this.dimension;
+    const schema = sourceBatchSchema(dim);
+    const vectorValid = new Uint8Array(n);
+    for (let i = 0; i < n; i++) vectorValid[i] = this.status[i] === VectorStatus.ok ? 1 : 0;
+    const floats = new Float32Array(this.vectorBytes.buffer, 0, n * dim);
+    const vectorType = schema.fields[14]!.type as FixedSizeList<Float32>;
+    const columns: Record<string, Data> = {};
+    for (const column of TEXT_COLUMNS) columns[column] = utf8Data(this.text[column]);
+    columns.started_at = timestampData(this.startedAt.subarray(0, n), this.timeValid[0].subarray(0, n));
+    columns.completed_at = timestampData(this.completedAt.subarray(0, n), this.timeValid[1].subarray(0, n));
+    columns.sequence_number = makeData({ type: new Int64(), length: n, data: this.sequence.subarray(0, n) });
+    columns.reference_key = makeData({ type: new Int32(), length: n, data: this.referenceKey.subarray(0, n) });
+    columns.vector_status = makeData({ type: new Uint8(), length: n, data: this.status.subarray(0, n) });
+    const vectorNulls = nullBitmap(vectorValid);
+    columns.vector = makeData({
+      type: vectorType,
+      length: n,
+      nullCount: vectorNulls.nullCount,
+      nullBitmap: vectorNulls.bitmap,
+      child: makeData({ type: new Float32(), length: n * dim, data: floats }),
+    });
+    const children = schema.fields.map((f) => columns[f.name]!);
+    const struct = makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children });
+    return new RecordBatch(schema, struct);
+  }
+}
+
+/** Packs a validity byte per row into Arrow's bitmap (or none when all valid). */
+export function nullBitmap(valid: Uint8Array): { bitmap: Uint8Array | undefined; nullCount: number } {
+  let nullCount = 0;
+  const bitmap = new Uint8Array((valid.length + 7) >> 3);
+  for (let i = 0; i < valid.length; i++) {
+    if (valid[i]) bitmap[i >> 3]! |= 1 << (i & 7);
+    else nullCount++;
+  }
+  return { bitmap: nullCount === 0 ? undefined : bitmap, nullCount };
+}
+
+function timestampData(values: BigInt64Array, valid: Uint8Array): Data<TimestampMicrosecond> {
+  const nulls = nullBitmap(valid);
+  return makeData({
+    type: new TimestampMicrosecond(),
+    length: values.length,
+    nullCount: nulls.nullCount,
+    nullBitmap: nulls.bitmap,
+    data: values,
+  });
+}
+
+const encoder = new TextEncoder();
+
+/** Encodes strings into one Arrow Utf8 column in a single buffer. */
+export function utf8Data(values: readonly (string | null)[]): Data<Utf8> {
+  const n = values.length;
+  let units = 0;
+  for (const v of values) if (v !== null) units += v.length;
+  // A UTF-16 code unit never takes more than 3 UTF-8 bytes.
+  const bytes = new Uint8Array(units * 3);
+  const offsets = new Int32Array(n + 1);
+  const valid = new Uint8Array(n);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v !== null && v !== undefined) {
+      valid[i] = 1;
+      at += encoder.encodeInto(v, bytes.subarray(at)).written;
+    }
+    offsets[i + 1] = at;
+  }
+  const nulls = nullBitmap(valid);
+  return makeData({
+    type: new Utf8(),
+    length: n,
+    nullCount: nulls.nullCount,
+    nullBitmap: nulls.bitmap,
+    valueOffsets: offsets,
+    data: bytes.subarray(0, at),
+  });
+}

@@ -1,0 +1,29 @@
+/**
+ * A reference vector made ready for the kernel once, not once per row: its
+ * unit vector in float64 (or `zero` when it has no direction).
+ */
+export interface PreparedReference {
+  readonly dimension: number;
+  /** r/|r| in float64; empty when `zero`. */
+  readonly unit: Float64Array;
+  readonly zero: boolean;
+}
+
+export function prepareReference(vector: ArrayLike<number>): PreparedReference {
+  const dimension = vector.length;
+  let sumSquares = 0;
+  for (let i = 0; i < dimension; i++) {
+    const x = vector[i]!;
+    sumSquares += x * x;
+  }
+  // Callers validate their vectors; a non-finite reference here is a bug.
+  if (!Number.isFinite(sumSquares)) throw new RangeError("reference vector has a non-finite component");
+  if (sumSquares === 0) {
+    return { dimension, unit: new Float64Array(0), zero: true };
+  }
+  // Same scaling as the kernel applies to row vectors, so drift(v, v) is exactly 0.
+  const inverseNorm = 1 / Math.sqrt(sumSquares);
+  const unit = new Float64Array(dimension);
+  for (let i = 0; i < dimension; i++) unit[i] = vector[i]! * inverseNorm;
+  return { dimension, unit, zero: false };
+}

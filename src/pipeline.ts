@@ -1,0 +1,285 @@
+import { Float64, makeData, type RecordBatch } from "apache-arrow";
+import { readFileSync, realpathSync } from "node:fs";
+import { basename, dirname, extname, join, resolve } from "node:path";
+import { PanicDriftError } from "./errors.js";
+import { ReferencePairs } from "./frame/referencePairs.js";
+import { nullBitmap } from "./frame/sourceBatch.js";
+import { driftKernel } from "./kernel/driftKernel.js";
+import type { Metric } from "./kernel/metric.js";
+import { emptyReasonCounts, reasonOfCode, type NullReason } from "./kernel/nullReason.js";
+import { prepareReference, type PreparedReference } from "./kernel/preparedReference.js";
+import { readPromptVectorsFile } from "./reference/promptVectorsFile.js";
+import { referenceDigest, ReferenceResolver } from "./reference/referenceResolver.js";
+import { FORMAT_VERSION, readCacheMetadata, settingsMatch, toKeyValue, type CacheSettings } from "./sink/cacheMetadata.js";
+import { ParquetSink } from "./sink/parquetSink.js";
+import type { DriftSource, ScanProgress } from "./sources/driftSource.js";
+import { openSource } from "./sources/openSource.js";
+import { VERSION } from "./version.js";
+
+/** Upstream's junk test prompts, left out unless told otherwise. */
+export const DEFAULT_EXCLUDED_PROMPTS: readonly string[] = ["yeah", "nah"];
+
+export interface ComputeOptions {
+  /** The experiment database. */
+  db: string;
+  /** Output parquet path; default `<db dir>/<db stem>.drift.parquet`. */
+  out?: string;
+  metric?: Metric;
+  /** A .json/.csv/.parquet file of (initial_prompt, embedding_model, vector). */
+  promptVectors?: string;
+  /** Runs with these initial prompts are dropped; default DEFAULT_EXCLUDED_PROMPTS. */
+  excludePrompts?: readonly string[];
+  /** Missing references become an error instead of a warning. */
+  strict?: boolean;
+  /** Recompute even when the output is up to date. */
+  force?: boolean;
+  /** Rows per Arrow batch (memory is bounded by it). */
+  batchRows?: number;
+}
+
+export interface ComputeHooks {
+  /** Called after each batch while computing. */
+  onProgress?(progress: ScanProgress): void;
+}
+
+export interface ComputeResult {
+  status: "computed" | "up-to-date";
+  output: string;
+  rows: number;
+  rows_with_drift: number;
+  null_reasons: Record<NullReason, number>;
+  metric: Metric;
+  warnings: string[];
+  seconds: number;
+}
+
+export function defaultOutputPath(db: string): string {
+  const stem = basename(db, extname(db));
+  return join(dirname(db), `${stem}.drift.parquet`);
+}
+
+/**
+ * The whole job: source → Arrow batches → drift kernel → parquet sink, or
+ * nothing at all when the cached output already matches the input.
+ */
+export async function computeDrift(options: ComputeOptions, hooks: ComputeHooks = {}): Promise<ComputeResult> {
+  const started = performance.now();
+  const metric = options.metric ?? "euclid";
+  const output = resolve(options.out ?? defaultOutputPath(options.db));
+  const excluded = [...new Set(options.excludePrompts ?? DEFAULT_EXCLUDED_PROMPTS)].sort();
+
+  const source = openSource(options.db);
+  try {
+    refuseToOverwriteInput(source.path, output);
+    const fileVectors = options.promptVectors === undefined ? [] : await readPromptVectorsFile(options.promptVectors);
+    const settings: CacheSettings = {
+      format: FORMAT_VERSION,
+      tool_version: VERSION,
+      source: source.description,
+      metric,
+      exclusions: JSON.stringify(excluded),
+      reference_digest: referenceDigest(
+        options.promptVectors === undefined ? undefined : readFileSync(options.promptVectors),
+      ),
+      input_fingerprint: JSON.stringify(source.fingerprint),
+    };
+
+    if (!options.force) {
+      const found = await readCacheMetadata(output);
+      if (found !== undefined && settingsMatch(found, settings)) {
+        return upToDate(found, output, metric, started);
+      }
+    }
+
+    const sink = await ParquetSink.open(output);
+    try {
+      const run = computeInto(source, sink, new ReferenceResolver(fileVectors), metric, new Set(excluded), options, hooks);
+      const counts = await run;
+      const warnings = [...source.warnings, ...counts.warnings];
+      if (options.strict && counts.missing.length > 0) {
+        throw new PanicDriftError("MISSING_REFERENCES", `--strict: ${counts.missing[0]}`);
+      }
+      await sink.finish(
+        toKeyValue({
+          ...settings,
+          rows: String(counts.rows),
+          rows_with_drift: String(counts.rowsWithDrift),
+          null_reasons: JSON.stringify(counts.nullReasons),
+          warnings: JSON.stringify(warnings),
+        }),
+      );
+      return {
+        status: "computed",
+        output,
+        rows: counts.rows,
+        rows_with_drift: counts.rowsWithDrift,
+        null_reasons: counts.nullReasons,
+        metric,
+        warnings,
+        seconds: (performance.now() - started) / 1000,
+      };
+    } catch (error) {
+      sink.abort();
+      throw error;
+    }
+  } finally {
+    source.close();
+  }
+}
+
+interface RunCounts {
+  rows: number;
+  rowsWithDrift: number;
+  nullReasons: Record<NullReason, number>;
+  warnings: string[];
+  /** One message per model lacking references (also in warnings). */
+  missing: string[];
+}
+
+async function computeInto(
+  source: DriftSource,
+  sink: ParquetSink,
+  resolver: ReferenceResolver,
+  metric: Metric,
+  excludePrompts: ReadonlySet<string>,
+  options: ComputeOptions,
+  hooks: ComputeHooks,
+): Promise<RunCounts> {
+  const pairs = new ReferencePairs();
+  const references: (PreparedReference | undefined)[] = [];
+  const nullReasons = emptyReasonCounts();
+  // Rows per pair that had a vector but no reference, for the warning.
+  const missingRows: number[] = [];
+  const mismatched = new Map<string, { dimensions: Set<number>; reference: number; rows: number }>();
+  let rows = 0;
+  let rowsWithDrift = 0;
+
+  for (const batch of source.scan({ excludePrompts, pairs, batchRows: options.batchRows ?? 2048 })) {
+    // Resolve the pairs this batch introduced, once each.
+    for (let key = references.length; key < pairs.size; key++) {
+      const resolved = resolver.resolve(pairs.pair(key));
+      references.push(resolved === undefined ? undefined : prepareReference(resolved.vector));
+    }
+    const input = kernelInput(batch);
+    const { drift, reason } = driftKernel(input, references, metric);
+    for (let i = 0; i < input.rows; i++) {
+      const code = reason[i]!;
+      if (code === 0) {
+        rowsWithDrift++;
+        continue;
+      }
+      const why = reasonOfCode(code);
+      nullReasons[why]++;
+      const key = input.referenceKey[i]!;
+      if (why === "missing_reference") missingRows[key] = (missingRows[key] ?? 0) + 1;
+      if (why === "dimension_mismatch") {
+        const model = pairs.pair(key).embeddingModel;
+        let entry = mismatched.get(model);
+        if (entry === undefined) {
+          entry = { dimensions: new Set(), reference: references[key]!.dimension, rows: 0 };
+          mismatched.set(model, entry);
+        }
+        entry.dimensions.add(input.dimension);
+        entry.rows++;
+      }
+    }
+    rows += input.rows;
+    sink.append(batch, driftData(drift, reason));
+    hooks.onProgress?.(source.progress());
+    // Let the event loop breathe (spinner frames, signals) between batches.
+    await new Promise<void>((r) => setImmediate(r));
+  }
+
+  const missing = missingReferenceMessages(pairs, missingRows);
+  const warnings = [...missing];
+  for (const [model, { dimensions, reference, rows: count }] of mismatched) {
+    const dims = [...dimensions].sort((a, b) => a - b).join(", ");
+    warnings.push(
+      `embedding model ${model} has ${count} vectors of dimension ${dims} but its reference has ${reference}; those rows have NULL drift (check the database, or the vectors given with --prompt-vectors)`,
+    );
+  }
+  return { rows, rowsWithDrift, nullReasons, warnings, missing };
+}
+
+function kernelInput(batch: RecordBatch) {
+  const vector = batch.getChild("vector")!.data[0]!;
+  const dimension = (vector.type as { listSize: number }).listSize;
+  const values = vector.children[0]!.values as Float32Array;
+  return {
+    rows: batch.numRows,
+    dimension,
+    values,
+    status: batch.getChild("vector_status")!.data[0]!.values as Uint8Array,
+    referenceKey: batch.getChild("reference_key")!.data[0]!.values as Int32Array,
+  };
+}
+
+function driftData(drift: Float64Array, reason: Uint8Array) {
+  const valid = new Uint8Array(reason.length);
+  for (let i = 0; i < reason.length; i++) valid[i] = reason[i] === 0 ? 1 : 0;
+  const nulls = nullBitmap(valid);
+  return makeData({
+    type: new Float64(),
+    length: drift.length,
+    nullCount: nulls.nullCount,
+    nullBitmap: nulls.bitmap,
+    data: drift,
+  });
+}
+
+/** One line per model: how many prompts and rows lack a reference, and what to do. */
+function missingReferenceMessages(pairs: ReferencePairs, missingRows: number[]): string[] {
+  const byModel = new Map<string, { prompts: number; rows: number }>();
+  missingRows.forEach((count, key) => {
+    if (!count) return;
+    const model = pairs.pair(key).embeddingModel;
+    const entry = byModel.get(model) ?? { prompts: 0, rows: 0 };
+    entry.prompts++;
+    entry.rows += count;
+    byModel.set(model, entry);
+  });
+  return [...byModel.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(
+      ([model, { prompts, rows }]) =>
+        `no reference vector for embedding model ${model} (${prompts} initial prompt${prompts === 1 ? "" : "s"}, ${rows} rows with NULL drift): embed the prompts with that model and pass them with --prompt-vectors FILE (.json/.csv/.parquet with initial_prompt, embedding_model, vector)`,
+    );
+}
+
+function upToDate(found: Record<string, string | undefined>, output: string, metric: Metric, started: number): ComputeResult {
+  const nullReasons = { ...emptyReasonCounts(), ...parseJson<Partial<Record<NullReason, number>>>(found.null_reasons, {}) };
+  return {
+    status: "up-to-date",
+    output,
+    rows: Number(found.rows ?? 0),
+    rows_with_drift: Number(found.rows_with_drift ?? 0),
+    null_reasons: nullReasons,
+    metric,
+    warnings: parseJson<string[]>(found.warnings, []),
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+function parseJson<T>(text: string | undefined, fallback: T): T {
+  if (text === undefined) return fallback;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+/** The output must never be the database (or anything SQLite writes beside it). */
+function refuseToOverwriteInput(db: string, output: string): void {
+  let dbReal: string;
+  let outReal: string;
+  try {
+    dbReal = realpathSync(db);
+    outReal = join(realpathSync(dirname(output)), basename(output));
+  } catch {
+    return; // a missing output directory is reported by the sink
+  }
+  if (outReal === dbReal || outReal === `${dbReal}-wal` || outReal === `${dbReal}-shm` || outReal === `${dbReal}-journal`) {
+    throw new PanicDriftError("OUTPUT_IS_INPUT", `--out ${output} is the database itself: choose another output path`);
+  }
+}

@@ -1,0 +1,57 @@
+import { createHash } from "node:crypto";
+import type { ReferencePair } from "../frame/referencePairs.js";
+import { builtinEmbedding } from "./builtinEmbedders.js";
+import type { PromptVector } from "./promptVector.js";
+
+/** Where a reference vector came from, in order of precedence. */
+export type ReferenceOrigin = "file" | "builtin";
+
+export interface ResolvedReference {
+  readonly vector: ArrayLike<number>;
+  readonly origin: ReferenceOrigin;
+}
+
+/**
+ * Bumped whenever a built-in embedder's output could change, so that caches
+ * made with the old one are recomputed.
+ */
+export const BUILTIN_EMBEDDERS_VERSION = "panic-tda-dummy-1";
+
+/**
+ * Finds the reference vector of a (prompt, model) pair: the user's
+ * --prompt-vectors file first, then the bit-exact built-in test embedders.
+ */
+export class ReferenceResolver {
+  private readonly fromFile = new Map<string, Map<string, Float64Array>>();
+
+  constructor(fileVectors: readonly PromptVector[] = []) {
+    for (const v of fileVectors) {
+      let byModel = this.fromFile.get(v.initialPrompt);
+      if (byModel === undefined) this.fromFile.set(v.initialPrompt, (byModel = new Map()));
+      byModel.set(v.embeddingModel, v.vector);
+    }
+  }
+
+  resolve(pair: ReferencePair): ResolvedReference | undefined {
+    const file = this.fromFile.get(pair.initialPrompt)?.get(pair.embeddingModel);
+    if (file !== undefined) return { vector: file, origin: "file" };
+    const builtin = builtinEmbedding(pair.embeddingModel, pair.initialPrompt);
+    if (builtin !== undefined) return { vector: builtin, origin: "builtin" };
+    return undefined;
+  }
+}
+
+/**
+ * Digest of everything that can supply a reference: the bytes of the
+ * --prompt-vectors file (if any) and the built-in embedders' version.
+ * Cheap, and it changes whenever a reference could.
+ */
+export function referenceDigest(promptVectorsBytes: Uint8Array | undefined): string {
+  const hash = createHash("sha256");
+  hash.update(`builtin:${BUILTIN_EMBEDDERS_VERSION}\n`);
+  if (promptVectorsBytes !== undefined) {
+    hash.update("file:");
+    hash.update(promptVectorsBytes);
+  }
+  return hash.digest("hex");
+}

@@ -1,0 +1,91 @@
+import { randomBytes } from "node:crypto";
+import { closeSync, openSync, renameSync, rmSync, statSync, fsyncSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { PanicDriftError } from "../errors.js";
+
+/**
+ * The output is written under a temporary name in its own directory, then
+ * renamed over the target: readers see the old complete file or the new
+ * complete file, never a partial one. Creating the temporary file up front
+ * also proves the directory is writable before any work is done.
+ */
+export class AtomicOutput {
+  readonly target: string;
+  readonly temporary: string;
+  private settled = false;
+
+  private constructor(target: string, temporary: string) {
+    this.target = target;
+    this.temporary = temporary;
+  }
+
+  static begin(target: string): AtomicOutput {
+    checkTarget(target);
+    const dir = dirname(target);
+    const temporary = join(dir, `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
+    try {
+      closeSync(openSync(temporary, "wx"));
+    } catch (error) {
+      throw outputError(error, target);
+    }
+    return new AtomicOutput(target, temporary);
+  }
+
+  /** Makes the temporary file durable, then puts it in place. */
+  commit(): void {
+    if (this.settled) throw new Error("output already committed or aborted");
+    try {
+      const fd = openSync(this.temporary, "r");
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(this.temporary, this.target);
+      this.settled = true;
+    } catch (error) {
+      this.abort();
+      throw outputError(error, this.target);
+    }
+  }
+
+  /** Removes the temporary file; the target is left as it was. */
+  abort(): void {
+    if (this.settled) return;
+    this.settled = true;
+    rmSync(this.temporary, { force: true });
+  }
+}
+
+function checkTarget(target: string): void {
+  const dir = dirname(target);
+  let dirStats;
+  try {
+    dirStats = statSync(dir);
+  } catch {
+    throw new PanicDriftError("OUTPUT_DIR_MISSING", `output directory ${dir} does not exist: create it or choose another --out`);
+  }
+  if (!dirStats.isDirectory()) {
+    throw new PanicDriftError("OUTPUT_DIR_MISSING", `output directory ${dir} is not a directory: choose another --out`);
+  }
+  try {
+    if (statSync(target).isDirectory()) {
+      throw new PanicDriftError("OUTPUT_IS_DIRECTORY", `output ${target} is a directory: give --out a file name such as ${join(target, "drift.parquet")}`);
+    }
+  } catch (error) {
+    if (error instanceof PanicDriftError) throw error;
+  }
+}
+
+function outputError(error: unknown, target: string): PanicDriftError {
+  if (error instanceof PanicDriftError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  const dir = dirname(target);
+  if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
+    return new PanicDriftError("OUTPUT_NOT_WRITABLE", `cannot write ${target}: directory ${dir} is not writable (${code}): choose another --out`, { cause: error });
+  }
+  if (code === "ENOENT") {
+    return new PanicDriftError("OUTPUT_DIR_MISSING", `output directory ${dir} does not exist: create it or choose another --out`, { cause: error });
+  }
+  return new PanicDriftError("OUTPUT_WRITE_FAILED", `cannot write ${target}: ${(error as Error).message}`, { cause: error });
+}

@@ -1,0 +1,28 @@
+import { BIGINT, DOUBLE, TIMESTAMP, VARCHAR, type DuckDBType } from "@duckdb/node-api";
+import { FRAME_COLUMNS } from "../frame/sourceBatch.js";
+
+/**
+ * The cached frame's columns, in upstream's order, with their parquet/DuckDB
+ * types. Ids stay VARCHAR: DuckDB's UUID type reaches older readers as bytes.
+ */
+export const OUTPUT_COLUMNS = [...FRAME_COLUMNS, "semantic_drift"] as const;
+export type OutputColumn = (typeof OUTPUT_COLUMNS)[number];
+
+export const OUTPUT_TYPES: Readonly<Record<OutputColumn, DuckDBType>> = {
+  id: VARCHAR,
+  invocation_id: VARCHAR,
+  embedding_model: VARCHAR,
+  started_at: TIMESTAMP,
+  completed_at: TIMESTAMP,
+  run_id: VARCHAR,
+  sequence_number: BIGINT,
+  text_model: VARCHAR,
+  text: VARCHAR,
+  initial_prompt: VARCHAR,
+  network: VARCHAR,
+  experiment_id: VARCHAR,
+  semantic_drift: DOUBLE,
+};
+
+/** The order every output is sorted by; id breaks ties so the order is total. */
+export const OUTPUT_ORDER = ["run_id", "embedding_model", "sequence_number", "id"] as const;

@@ -1,0 +1,37 @@
+import type { RecordBatch } from "apache-arrow";
+import type { ReferencePairs } from "../frame/referencePairs.js";
+import type { InputFingerprint } from "./inputFingerprint.js";
+
+export interface ScanOptions {
+  /** Runs whose initial prompt is in this set are left out. */
+  readonly excludePrompts: ReadonlySet<string>;
+  /** Shared registry that tags each row with its (prompt, model) key. */
+  readonly pairs: ReferencePairs;
+  /** Upper bound on rows per batch; memory is bounded by it. */
+  readonly batchRows: number;
+}
+
+export interface ScanProgress {
+  /** Work done and total in the source's own unit (e.g. rowids); total may be 0 when unknown. */
+  readonly done: number;
+  readonly total: number;
+  readonly rows: number;
+}
+
+/**
+ * One input format. A source reads its input once, in whatever order is
+ * cheapest, and yields source batches (see frame/sourceBatch.ts); the sink
+ * restores the output order.
+ */
+export interface DriftSource {
+  /** What was detected, for messages: e.g. "first-generation panic-tda SQLite database". */
+  readonly description: string;
+  readonly path: string;
+  /** Identity of the input's content, taken before reading; cheap. */
+  readonly fingerprint: InputFingerprint;
+  scan(options: ScanOptions): Generator<RecordBatch, void, undefined>;
+  progress(): ScanProgress;
+  /** Things about the data worth telling the user (never errors). */
+  readonly warnings: readonly string[];
+  close(): void;
+}

@@ -1,0 +1,45 @@
+/**
+ * panic-tda stores DATETIME as naive UTC text, `YYYY-MM-DD HH:MM:SS.ffffff`.
+ * We turn it into microseconds since the Unix epoch with integer arithmetic,
+ * never through `Date`, so the machine's time zone cannot shift it.
+ */
+const PATTERN =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(?:Z|[+-]00:?00)?$/;
+
+/** Days from 1970-01-01 to the given proleptic Gregorian date (Howard Hinnant's algorithm). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/**
+ * Microseconds since the epoch, or null for NULL or text that is not a
+ * timestamp (the caller counts those; data is never an error).
+ * Fractions beyond microseconds are truncated, as Python's datetime would.
+ */
+export function parseNaiveTimestamp(text: unknown): bigint | null {
+  if (typeof text !== "string") return null;
+  const m = PATTERN.exec(text);
+  if (m === null) return null;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = m[4] === undefined ? 0 : Number(m[4]);
+  const minute = m[5] === undefined ? 0 : Number(m[5]);
+  const second = m[6] === undefined ? 0 : Number(m[6]);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
+  if (hour > 23 || minute > 59 || second > 59) return null;
+  const micros = m[7] === undefined ? 0 : Number(m[7].slice(0, 6).padEnd(6, "0"));
+  const seconds = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
+  // Seconds stay far inside 2^53; the multiplication happens in bigint.
+  return BigInt(seconds) * 1_000_000n + BigInt(micros);
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}

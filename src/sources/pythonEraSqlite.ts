@@ -1,0 +1,181 @@
+import type Database from "better-sqlite3";
+import type { RecordBatch } from "apache-arrow";
+import { BatchesByDimension } from "../frame/batchesByDimension.js";
+import type { SourceRow } from "../frame/sourceBatch.js";
+import { VectorStatus } from "../frame/vectorStatus.js";
+import type { DriftSource, ScanOptions, ScanProgress } from "./driftSource.js";
+import { sqliteFingerprint, type InputFingerprint } from "./inputFingerprint.js";
+import { networkPath } from "./networkPath.js";
+import { parseNaiveTimestamp } from "./naiveTimestamp.js";
+import { isSqliteError, sqliteFailure } from "./sqliteFile.js";
+import { requireColumns } from "./sqliteSchema.js";
+import { hyphenateUuid } from "./uuidText.js";
+
+/** Tables and the columns panic-drift reads from them (SQLModel era). */
+export const PYTHON_ERA_TABLES = {
+  run: ["id", "network", "initial_prompt", "experiment_id"],
+  invocation: ["id", "run_id", "sequence_number", "model", "type", "output_text"],
+  embedding: ["id", "invocation_id", "embedding_model", "started_at", "completed_at", "vector"],
+} as const;
+
+interface RunInfo {
+  readonly id: string;
+  readonly initialPrompt: string;
+  readonly network: string | null;
+  readonly experimentId: string | null;
+  /** Reference-pair key per embedding model, filled as models are met. */
+  readonly keys: Map<string, number>;
+}
+
+/*
+ * One pass over the embedding table in storage order, each row joined to its
+ * invocation through the primary-key index. Only the needed columns are
+ * named, so SQLite never reads output_image_data (its overflow pages stay on
+ * disk). Runs are few and read up front.
+ */
+const SCAN_SQL = `
+  SELECT e.rowid, e.id, e.invocation_id, e.embedding_model, e.started_at, e.completed_at,
+         i.run_id, i.sequence_number, i.model, i.output_text, e.vector
+  FROM embedding AS e
+  CROSS JOIN invocation AS i ON i.id = e.invocation_id
+  WHERE i.type = 'TEXT'`;
+
+const RUNS_SQL = `SELECT id, initial_prompt, network, experiment_id FROM run`;
+
+/** A first-generation (Python/SQLModel) panic-tda SQLite database. */
+export class PythonEraSqliteSource implements DriftSource {
+  readonly description = "first-generation (Python era) panic-tda SQLite database";
+  readonly fingerprint: InputFingerprint;
+  readonly warnings: string[] = [];
+  private rowsDone = 0;
+  private rowidDone = 0;
+  private rowidTotal = 0;
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly path: string,
+  ) {
+    for (const [table, columns] of Object.entries(PYTHON_ERA_TABLES)) requireColumns(db, path, table, columns);
+    // After opening (a reader may create the -wal), before the read snapshot starts.
+    this.fingerprint = sqliteFingerprint(path);
+  }
+
+  progress(): ScanProgress {
+    return { done: this.rowidDone, total: this.rowidTotal, rows: this.rowsDone };
+  }
+
+  *scan(options: ScanOptions): Generator<RecordBatch, void, undefined> {
+    const db = this.db;
+    let inTransaction = false;
+    try {
+      // One read transaction: runs and embeddings come from the same snapshot.
+      db.exec("BEGIN");
+      inTransaction = true;
+      const runs = this.readRuns();
+      this.rowidTotal = Number(db.prepare("SELECT max(rowid) FROM embedding").pluck().get() ?? 0);
+      const router = new BatchesByDimension(options.batchRows);
+      const statement = db.prepare(SCAN_SQL).raw(true);
+      const row: SourceRow = {
+        id: "",
+        invocation_id: "",
+        embedding_model: "",
+        started_at: null,
+        completed_at: null,
+        run_id: "",
+        sequence_number: 0,
+        text_model: null,
+        text: null,
+        initial_prompt: "",
+        network: null,
+        experiment_id: null,
+      };
+      let badTimestamps = 0;
+      for (const raw of statement.iterate() as IterableIterator<unknown[]>) {
+        const [rowid, id, invocationId, model, startedAt, completedAt, runId, sequence, textModel, text, vector] = raw;
+        this.rowidDone = Number(rowid);
+        const run = runs.get(runId as string);
+        // Inner-join semantics (orphans dropped) and the prompt exclusions.
+        if (run === undefined || options.excludePrompts.has(run.initialPrompt)) continue;
+        const embeddingModel = String(model);
+        let key = run.keys.get(embeddingModel);
+        if (key === undefined) {
+          key = options.pairs.keyFor(run.initialPrompt, embeddingModel);
+          run.keys.set(embeddingModel, key);
+        }
+        row.id = hyphenateUuid(String(id));
+        row.invocation_id = hyphenateUuid(String(invocationId));
+        row.embedding_model = embeddingModel;
+        row.started_at = parseNaiveTimestamp(startedAt);
+        row.completed_at = parseNaiveTimestamp(completedAt);
+        if ((row.started_at === null && startedAt != null) || (row.completed_at === null && completedAt != null)) {
+          badTimestamps++;
+        }
+        row.run_id = run.id;
+        row.sequence_number = Number(sequence);
+        row.text_model = textModel == null ? null : String(textModel);
+        row.text = text == null ? null : String(text);
+        row.initial_prompt = run.initialPrompt;
+        row.network = run.network;
+        row.experiment_id = run.experimentId;
+        const [status, blob] = classifyVector(vector);
+        router.push(row, key, status, blob);
+        this.rowsDone++;
+        while (router.ready.length > 0) yield router.ready.shift()!;
+      }
+      yield* router.drain();
+      if (badTimestamps > 0) {
+        this.warnings.push(
+          `${badTimestamps} embedding rows of ${this.path} have a started_at/completed_at that is not a YYYY-MM-DD HH:MM:SS[.ffffff] timestamp; they are NULL in the output`,
+        );
+      }
+    } catch (error) {
+      throw isSqliteError(error) ? sqliteFailure(error, this.path, "read") : error;
+    } finally {
+      if (inTransaction && db.inTransaction) db.exec("COMMIT");
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private readRuns(): Map<string, RunInfo> {
+    const runs = new Map<string, RunInfo>();
+    let badNetworks = 0;
+    const rows = this.db.prepare(RUNS_SQL).raw(true).all() as unknown[][];
+    for (const [id, prompt, network, experimentId] of rows) {
+      const path = networkPath(network);
+      if (path === undefined) badNetworks++;
+      runs.set(String(id), {
+        id: hyphenateUuid(String(id)),
+        initialPrompt: prompt == null ? "" : String(prompt),
+        network: path ?? null,
+        experimentId: experimentId == null ? null : hyphenateUuid(String(experimentId)),
+        keys: new Map(),
+      });
+    }
+    if (badNetworks > 0) {
+      this.warnings.push(
+        `${badNetworks} runs of ${this.path} have a network that is not a JSON list of model names; their network column is NULL`,
+      );
+    }
+    return runs;
+  }
+}
+
+/** Decides once, from the raw column value, whether a row has usable float32s. */
+function classifyVector(value: unknown): [VectorStatus, Uint8Array | null] {
+  if (value === null || value === undefined) return [VectorStatus.null, null];
+  if (!(value instanceof Uint8Array)) return [VectorStatus.notBlob, null];
+  if (value.byteLength % 4 !== 0) return [VectorStatus.badLength, null];
+  return [VectorStatus.ok, value];
+}
+
+/** Used by source detection: the tables that mark this generation. */
+export function isPythonEraSchema(tables: ReadonlySet<string>): boolean {
+  return tables.has("run") && tables.has("invocation") && tables.has("embedding");
+}
+
+export function missingPythonEraTable(tables: ReadonlySet<string>): string | undefined {
+  return Object.keys(PYTHON_ERA_TABLES).find((t) => !tables.has(t));
+}

@@ -1,0 +1,87 @@
+import Database from "better-sqlite3";
+import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { PanicDriftError } from "../errors.js";
+
+const SQLITE_MAGIC = "SQLite format 3\u0000";
+
+/**
+ * Opens an experiment database strictly read-only. Everything that can be
+ * wrong with the file itself is checked first, so that a typo never creates
+ * a file and a non-database gets a message about what it is.
+ */
+export function openReadOnlySqlite(path: string): Database.Database {
+  let size: number;
+  try {
+    const stats = statSync(path);
+    if (stats.isDirectory()) {
+      throw new PanicDriftError(
+        "DB_IS_DIRECTORY",
+        `${path} is a directory, not a database file: pass the .sqlite/.db file inside it with --db`,
+      );
+    }
+    size = stats.size;
+  } catch (error) {
+    if (error instanceof PanicDriftError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") {
+      throw new PanicDriftError("DB_NOT_FOUND", `database not found: ${path}: check the --db path (or DATABASE_PATH)`);
+    }
+    throw new PanicDriftError("DB_UNREADABLE", `cannot read database ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (size === 0) {
+    throw new PanicDriftError("DB_EMPTY", `database ${path} is an empty file (0 bytes): point --db at the experiment's database`);
+  }
+  const header = readHeader(path);
+  if (header !== SQLITE_MAGIC) {
+    throw new PanicDriftError("DB_NOT_SQLITE", `${path} is not a SQLite database (no SQLite header): point --db at the experiment's .sqlite file`);
+  }
+  try {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    // A running experiment may hold a write lock for a moment; wait rather than fail.
+    db.pragma("busy_timeout = 10000");
+    return db;
+  } catch (error) {
+    throw sqliteFailure(error, path, "open");
+  }
+}
+
+function readHeader(path: string): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    const buffer = Buffer.alloc(16);
+    const read = readSync(fd, buffer, 0, 16, 0);
+    return buffer.subarray(0, read).toString("latin1");
+  } catch (error) {
+    throw new PanicDriftError("DB_UNREADABLE", `cannot read database ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Turns a better-sqlite3 error into one line that says what to do. */
+export function sqliteFailure(error: unknown, path: string, doing: string): PanicDriftError {
+  if (error instanceof PanicDriftError) return error;
+  const code = (error as { code?: string }).code ?? "";
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === "SQLITE_NOTADB") {
+    return new PanicDriftError("DB_NOT_SQLITE", `${path} is not a SQLite database (${message}): point --db at the experiment's .sqlite file`, { cause: error });
+  }
+  if (code.startsWith("SQLITE_CORRUPT")) {
+    return new PanicDriftError("DB_UNREADABLE", `database ${path} is corrupt (${code}: ${message}) while trying to ${doing}: restore it from a backup or check it with 'sqlite3 ${path} "PRAGMA integrity_check"'`, { cause: error });
+  }
+  if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) {
+    return new PanicDriftError("DB_UNREADABLE", `database ${path} is locked by another process (${code}) while trying to ${doing}: retry when the writer is done`, { cause: error });
+  }
+  return new PanicDriftError("DB_UNREADABLE", `cannot ${doing} database ${path}: ${message}${code ? ` (${code})` : ""}`, { cause: error });
+}
+
+/** better-sqlite3 errors carry an SQLITE_* code; anything else is not about the database. */
+export function isSqliteError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("SQLITE_");
+}
