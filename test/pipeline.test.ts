@@ -1,0 +1,157 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { computeDrift, defaultOutputPath } from "../src/pipeline.js";
+import { builtinEmbedding } from "../src/reference/builtinEmbedders.js";
+import { makePanicDb, type PanicDbManifest } from "./support/makePanicDb.js";
+import { runOracle, type OracleRow } from "./support/oracle.js";
+import { readFrame } from "./support/readParquet.js";
+
+let dir: string;
+let db: string;
+let manifest: PanicDbManifest;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "pd-pipeline-"));
+  db = join(dir, "edge.sqlite");
+  manifest = makePanicDb(db, {
+    runs: 8,
+    steps: 12,
+    edgeCases: true,
+    embeddingModels: [
+      { name: "Dummy", dim: 768 },
+      { name: "Dummy2", dim: 768 },
+      { name: "DummyText", dim: 256 },
+      { name: "Synthetic64", dim: 64 },
+    ],
+  });
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Every column equal, drift within 1e-9 (both are float64 of the same maths). */
+function expectSameFrame(actual: Record<string, unknown>[], expected: OracleRow[]): void {
+  expect(actual.length).toBe(expected.length);
+  expect(actual.map((r) => r.id)).toEqual(expected.map((r) => r.id));
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i]!;
+    const e = expected[i]!;
+    const { semantic_drift: ad, sequence_number: aSeq, ...aRest } = a;
+    const { semantic_drift: ed, sequence_number: eSeq, ...eRest } = e;
+    expect(aRest).toEqual(eRest);
+    expect(Number(aSeq)).toBe(eSeq);
+    if (ed === null) expect(ad, `row ${i} (${e.id})`).toBeNull();
+    else {
+      expect(ad, `row ${i} (${e.id})`).not.toBeNull();
+      expect(Math.abs((ad as number) - ed), `row ${i} (${e.id})`).toBeLessThan(1e-9);
+    }
+  }
+}
+
+describe("computeDrift against the independent float64 oracle", () => {
+  it("euclid (default): identical rows, order, columns and drift", async () => {
+    const out = join(dir, "euclid.parquet");
+    const result = await computeDrift({ db, out });
+    const expected = runOracle(db);
+    expect(result.rows).toBe(expected.length);
+    expect(result.rows).toBe(manifest.textEmbeddingRows);
+    expect(result.rows_with_drift).toBe(expected.filter((r) => r.semantic_drift !== null).length);
+    expectSameFrame(await readFrame(out), expected);
+  });
+
+  it("cosine", async () => {
+    const out = join(dir, "cosine.parquet");
+    await computeDrift({ db, out, metric: "cosine" });
+    expectSameFrame(await readFrame(out), runOracle(db, ["--metric", "cosine"]));
+  });
+
+  it("--no-exclude and custom exclusions", async () => {
+    const all = join(dir, "all.parquet");
+    await computeDrift({ db, out: all, excludePrompts: [] });
+    const expectedAll = runOracle(db, ["--no-exclude"]);
+    expectSameFrame(await readFrame(all), expectedAll);
+    expect(expectedAll.some((r) => r.initial_prompt === "yeah")).toBe(true);
+
+    const some = join(dir, "some.parquet");
+    await computeDrift({ db, out: some, excludePrompts: ["yeah", manifest.runIds.length > 0 ? "" : "x"] });
+    const expectedSome = runOracle(db, ["--exclude", "yeah", ""]);
+    expectSameFrame(await readFrame(some), expectedSome);
+    expect(expectedSome.some((r) => r.initial_prompt === "nah")).toBe(true);
+    expect(expectedSome.some((r) => r.initial_prompt === "")).toBe(false);
+  });
+
+  it("--prompt-vectors wins over the built-ins and fills missing references", async () => {
+    const frame = runOracle(db);
+    const prompts = [...new Set(frame.map((r) => r.initial_prompt))];
+    const vectors = [];
+    for (const p of prompts) {
+      // A Dummy reference that differs from the built-in one, and Synthetic64 references.
+      const dummy = Array.from(builtinEmbedding("Dummy2", p) ?? []).map((x, i) => x + (i % 7) * 0.01);
+      vectors.push({ initial_prompt: p, embedding_model: "Dummy", vector: dummy });
+      vectors.push({
+        initial_prompt: p,
+        embedding_model: "Synthetic64",
+        vector: Array.from({ length: 64 }, (_, i) => Math.sin(i + p.length) + 0.1),
+      });
+    }
+    const file = join(dir, "prompts.json");
+    writeFileSync(file, JSON.stringify(vectors));
+    const out = join(dir, "file.parquet");
+    const result = await computeDrift({ db, out, promptVectors: file });
+    const expected = runOracle(db, ["--prompt-vectors", file]);
+    expectSameFrame(await readFrame(out), expected);
+    expect(result.null_reasons.missing_reference).toBe(0);
+    const builtin = await readFrame(join(dir, "euclid.parquet"));
+    const dummyChanged = builtin.filter(
+      (r, i) => r.embedding_model === "Dummy" && r.semantic_drift !== null && r.semantic_drift !== expected[i]!.semantic_drift,
+    );
+    expect(dummyChanged.length).toBeGreaterThan(0);
+  });
+});
+
+describe("computeDrift: NULL drift on exactly the edge rows", () => {
+  it("each edge case's rows are NULL for the right reason and only those", async () => {
+    const out = join(dir, "reasons.parquet");
+    const result = await computeDrift({ db, out });
+    const frame = await readFrame(out);
+    const byId = new Map(frame.map((r) => [r.id as string, r]));
+    const hyphen = (id: string) => `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`;
+    const mustBeNull = ["nullVector", "zeroVector", "nanComponent", "infComponent", "badLength", "emptyBlob", "wrongDim", "missingReference", "zeroReference"];
+    for (const edge of mustBeNull) {
+      // Edge rows of excluded runs are not in the output; every one that is must be NULL.
+      const present = (manifest.edgeRows[edge] ?? []).map(hyphen).filter((id) => byId.has(id));
+      expect(present.length, edge).toBeGreaterThan(0);
+      for (const id of present) expect(byId.get(id)!.semantic_drift, `${edge} ${id}`).toBeNull();
+    }
+    const denormal = (manifest.edgeRows.denormal ?? []).map(hyphen);
+    expect(denormal.length).toBeGreaterThan(0);
+    for (const id of denormal) expect(byId.get(id)?.semantic_drift).not.toBeNull();
+    for (const edge of ["orphanEmbedding", "imageEmbedding", "excludedPrompt"]) {
+      for (const id of manifest.edgeRows[edge] ?? []) expect(byId.has(hyphen(id)), edge).toBe(false);
+    }
+    const inOutput = (edge: string) => (manifest.edgeRows[edge] ?? []).map(hyphen).filter((id) => byId.has(id)).length;
+    expect(result.null_reasons.null_vector).toBe(inOutput("nullVector"));
+    expect(result.null_reasons.bad_blob_length).toBe(inOutput("badLength"));
+    expect(result.null_reasons.non_finite).toBe(inOutput("nanComponent") + inOutput("infComponent"));
+    expect(result.null_reasons.zero_vector).toBe(inOutput("zeroVector"));
+    expect(result.null_reasons.dimension_mismatch).toBe(inOutput("wrongDim") + inOutput("emptyBlob"));
+    const totalNull = Object.values(result.null_reasons).reduce((a, b) => a + b, 0);
+    expect(totalNull).toBe(frame.filter((r) => r.semantic_drift === null).length);
+    expect(result.warnings.some((w) => w.includes("Synthetic64"))).toBe(true);
+  });
+});
+
+describe("computeDrift: output path", () => {
+  it("defaults to <db dir>/<db stem>.drift.parquet", () => {
+    expect(defaultOutputPath("/data/runs/exp 1.sqlite")).toBe("/data/runs/exp 1.drift.parquet");
+    expect(defaultOutputPath("runs.db")).toBe("runs.drift.parquet");
+    expect(defaultOutputPath("/data/noext")).toBe("/data/noext.drift.parquet");
+  });
+
+  it("never changes the database's bytes", async () => {
+    const before = readFileSync(db);
+    await computeDrift({ db, out: join(dir, "bytes.parquet"), force: true });
+    expect(Buffer.compare(readFileSync(db), before)).toBe(0);
+  });
+});
