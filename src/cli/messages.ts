@@ -3,7 +3,8 @@ import { colorEnabled, type CliIO } from "./cliIO.js";
 
 /** Prefix + message, one line on stderr, coloured only where colour is welcome. */
 function say(io: CliIO, label: string, color: "yellow" | "red", message: string): void {
-  const prefix = colorEnabled(io) ? styleText(color, label) : label;
+  // We decide about colour ourselves (NO_COLOR, our stderr), not styleText from process.stdout.
+  const prefix = colorEnabled(io) ? styleText(color, label, { validateStream: false }) : label;
   io.stderr.write(`panic-drift: ${prefix} ${message.replace(/\s*\n\s*/g, " ")}\n`);
 }
 

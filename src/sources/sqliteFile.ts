@@ -1,8 +1,14 @@
 import Database from "better-sqlite3";
-import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
+import { resolve as resolvePath } from "node:path";
 import { PanicDriftError } from "../errors.js";
 
 const SQLITE_MAGIC = "SQLite format 3\u0000";
+
+// better-sqlite3 reads this once, when its addon loads, to accept `file:` URIs
+// (needed for ?immutable=1 below). Plain paths are always passed absolute, so
+// a file whose name starts with "file:" is never mistaken for a URI.
+process.env.SQLITE_USE_URI ??= "1";
 
 /**
  * Opens an experiment database strictly read-only. Everything that can be
@@ -37,10 +43,35 @@ export function openReadOnlySqlite(path: string): Database.Database {
   if (header !== SQLITE_MAGIC) {
     throw new PanicDriftError("DB_NOT_SQLITE", `${path} is not a SQLite database (no SQLite header): point --db at the experiment's .sqlite file`);
   }
+  let db: Database.Database | undefined;
   try {
-    const db = new Database(path, { readonly: true, fileMustExist: true });
+    db = new Database(resolvePath(path), { readonly: true, fileMustExist: true });
     // A running experiment may hold a write lock for a moment; wait rather than fail.
     db.pragma("busy_timeout = 10000");
+    db.prepare("SELECT count(*) FROM sqlite_master").get();
+    return db;
+  } catch (error) {
+    db?.close();
+    if (needsSharedMemoryFile(error) && !existsSync(`${path}-wal`)) return openImmutable(path);
+    throw sqliteFailure(error, path, "open");
+  }
+}
+
+/**
+ * A WAL database needs a -shm file beside it. In a directory we cannot write
+ * SQLite cannot create one; if there is no -wal either, nobody is writing the
+ * database, and it can be read as immutable (no -shm, no locks).
+ */
+function needsSharedMemoryFile(error: unknown): boolean {
+  const code = (error as { code?: string }).code ?? "";
+  return code === "SQLITE_READONLY_DIRECTORY" || code === "SQLITE_CANTOPEN";
+}
+
+function openImmutable(path: string): Database.Database {
+  const uri = `file:${encodeURI(resolvePath(path)).replaceAll("?", "%3f").replaceAll("#", "%23")}?immutable=1`;
+  try {
+    const db = new Database(uri, { readonly: true, fileMustExist: true });
+    db.prepare("SELECT count(*) FROM sqlite_master").get();
     return db;
   } catch (error) {
     throw sqliteFailure(error, path, "open");
