@@ -60,6 +60,12 @@ describe("computeDrift against the independent float64 oracle", () => {
     expectSameFrame(await readFrame(out), expected);
   });
 
+  it("tiny batches (many batch and dimension boundaries) give the same frame", async () => {
+    const out = join(dir, "tiny-batches.parquet");
+    await computeDrift({ db, out, batchRows: 7 });
+    expectSameFrame(await readFrame(out), runOracle(db));
+  });
+
   it("cosine", async () => {
     const out = join(dir, "cosine.parquet");
     await computeDrift({ db, out, metric: "cosine" });

@@ -41,7 +41,7 @@ export class ParquetSink {
     const spillDir = mkdtempSync(join(tmpdir(), "panic-drift-"));
     try {
       const instance = await DuckDBInstance.create(":memory:", {
-        memory_limit: options.memoryLimit ?? "1GB",
+        memory_limit: options.memoryLimit ?? "256MB",
         threads: String(options.threads ?? 2),
         temp_directory: spillDir,
         preserve_insertion_order: "false",

@@ -131,7 +131,14 @@ export class PythonEraSqliteSource implements DriftSource {
     } catch (error) {
       throw isSqliteError(error) ? sqliteFailure(error, this.path, "read") : error;
     } finally {
-      if (inTransaction && db.inTransaction) db.exec("COMMIT");
+      // Ending a read transaction loses nothing; never let it hide the real error.
+      if (inTransaction && db.inTransaction) {
+        try {
+          db.exec("ROLLBACK");
+        } catch {
+          /* already reported or harmless */
+        }
+      }
     }
   }
 

@@ -196,6 +196,24 @@ describe("references", () => {
   });
 });
 
+describe("odd data is NULL drift or NULL cells with a warning, never an error", () => {
+  it("vectors stored as TEXT, timestamps that are not timestamps, networks that are not JSON lists", async () => {
+    const db = fresh("odd.sqlite");
+    copyFileSync(clean, db);
+    const w = new Database(db);
+    const textVectors = w.prepare("UPDATE embedding SET vector = 'not a blob' WHERE rowid IN (SELECT rowid FROM embedding ORDER BY rowid LIMIT 3)").run().changes;
+    w.prepare("UPDATE embedding SET started_at = 'yesterday' WHERE rowid = (SELECT max(rowid) FROM embedding)").run();
+    w.prepare("UPDATE run SET network = 'SDXLTurbo, Moondream' WHERE rowid = 1").run();
+    w.close();
+    const r = await runCli(["compute", "--db", db, "--out", fresh("odd.parquet"), "--json"]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.null_reasons.not_blob).toBe(textVectors);
+    expect(report.warnings.join("\n")).toMatch(/1 embedding rows .* started_at\/completed_at that is not a YYYY-MM-DD/);
+    expect(report.warnings.join("\n")).toMatch(/1 runs .* network that is not a JSON list/);
+  });
+});
+
 describe("bad input: one line on stderr, exit 1, nothing lost", () => {
   const notPanic = () => {
     const p = fresh("other.sqlite");
@@ -212,6 +230,20 @@ describe("bad input: one line on stderr, exit 1, nothing lost", () => {
     db.close();
     return p;
   };
+  const corrupt = () => {
+    const p = fresh("corrupt.sqlite");
+    const bytes = readFileSync(clean);
+    // Flip every bit of a stretch of b-tree pages past the schema page.
+    const pageSize = bytes.readUInt16BE(16) || 65536;
+    for (let i = pageSize * 3; i < Math.min(bytes.length, pageSize * 40); i++) bytes[i] = bytes[i]! ^ 0xff;
+    writeFileSync(p, bytes);
+    return p;
+  };
+  const truncated = () => {
+    const p = fresh("truncated.sqlite");
+    writeFileSync(p, readFileSync(clean).subarray(0, 4096 * 5));
+    return p;
+  };
   const file = (name: string, content: string | Buffer) => {
     const p = fresh(name);
     writeFileSync(p, content);
@@ -225,6 +257,8 @@ describe("bad input: one line on stderr, exit 1, nothing lost", () => {
     ["not SQLite", () => ["--db", file("text.sqlite", "hello, I am a CSV,\n1,2\n")], /is not a SQLite database/],
     ["SQLite without panic-tda tables", () => ["--db", notPanic()], /not a panic-tda database: missing table run .*tables found: notes/],
     ["missing column", () => ["--db", missingColumn()], /not a panic-tda database: missing column invocation\.output_text/],
+    ["corrupt database (flipped bits)", () => ["--db", corrupt()], /database .*corrupt\.sqlite is corrupt \(SQLITE_CORRUPT/],
+    ["truncated database", () => ["--db", truncated()], /truncated\.sqlite is corrupt \(SQLITE_CORRUPT|truncated\.sqlite.*(malformed|not a panic-tda)/],
     ["malformed --prompt-vectors", () => ["--db", clean, "--prompt-vectors", file("pv.json", "[{")], /pv\.json/],
     ["--prompt-vectors missing", () => ["--db", clean, "--prompt-vectors", join(dir, "nope.json")], /nope\.json/],
     ["output directory missing", () => ["--db", clean, "--out", join(dir, "no-such-dir", "o.parquet")], /output directory .*no-such-dir does not exist/],
@@ -241,6 +275,8 @@ describe("bad input: one line on stderr, exit 1, nothing lost", () => {
     expect(r.stderr).toMatch(/^panic-drift: error: /);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+    // A failed run leaves no temporary output anywhere.
+    expect(readdirSync(dir, { recursive: true }).filter((f) => String(f).includes(".tmp-"))).toEqual([]);
   });
 
   it("a missing database is not created, nor its directory", async () => {
@@ -303,9 +339,9 @@ function runCliAsUnprivileged(args: string[]) {
   chmodSync(dir, 0o755);
   const entry = fileURLToPath(new URL("../support/cliEntry.ts", import.meta.url));
   const tsx = fileURLToPath(new URL("../../node_modules/tsx/dist/cli.mjs", import.meta.url));
+  const asRoot = process.getuid?.() === 0;
   return spawnSync(process.execPath, [tsx, entry, ...args], {
     encoding: "utf8",
-    env: { ...process.env, NO_COLOR: "1", HOME: tmpdir() },
-    ...(process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}),
+    env: { ...process.env, NO_COLOR: "1", ...(asRoot ? { PANIC_DRIFT_TEST_UID: "65534" } : {}) },
   });
 }
