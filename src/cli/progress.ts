@@ -17,7 +17,8 @@ export function createProgress(io: CliIO, options: { quiet: boolean; json: boole
   let spinner: Ora | undefined;
   return {
     start(text) {
-      spinner = ora({ text, stream: io.stderr, discardStdin: false, color: options.color ? "cyan" : false }).start();
+      // isEnabled: the TTY decision is made above; ora would otherwise also turn itself off under CI.
+      spinner = ora({ text, stream: io.stderr, discardStdin: false, isEnabled: true, color: options.color ? "cyan" : false }).start();
     },
     update({ done, total, rows }) {
       if (spinner === undefined) return;

@@ -104,6 +104,16 @@ describe("compute on a database", () => {
     expect(second.null_reasons).toEqual(report.null_reasons);
   });
 
+  it("shows a spinner only when stderr is a terminal, and still ends with the summary line", async () => {
+    const tty = await runCli(["compute", "--db", clean, "--out", fresh("t.parquet")], {}, true);
+    expect(tty.code).toBe(0);
+    expect(tty.stderr).toMatch(/opening database|computing drift/);
+    // The spinner clears its line (cursor moves are no-ops in the fake terminal), then the summary follows.
+    expect(tty.stderr).toMatch(/\x1b\[\?25hpanic-drift: computed [^\n]*\n$/);
+    const quiet = await runCli(["compute", "--db", clean, "--out", fresh("t.parquet"), "--json"], {}, true);
+    expect(quiet.stderr).toBe("");
+  });
+
   it("--quiet prints nothing when there is nothing to warn about", async () => {
     const r = await runCli(["compute", "--db", clean, "--out", fresh("q.parquet"), "--quiet"]);
     expect(r.code).toBe(0);

@@ -22,6 +22,8 @@ export async function runCli(args: string[], env: Record<string, string | undefi
     stderr: Object.assign(err, {
       isTTY: tty,
       write: (s: string) => ((stderr += s), true),
+      // What a terminal's WriteStream offers a spinner; the output is only captured.
+      ...(tty ? { columns: 80, cursorTo: () => true, clearLine: () => true, moveCursor: () => true } : {}),
     }) as unknown as CliIO["stderr"],
     env: { NO_COLOR: "1", ...env },
   };
