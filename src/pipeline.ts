@@ -1,9 +1,9 @@
-import { Float64, makeData, type RecordBatch } from "apache-arrow";
+import { Float64, type RecordBatch } from "apache-arrow";
 import { readFileSync, realpathSync } from "node:fs";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { PanicDriftError } from "./errors.js";
 import { ReferencePairs } from "./frame/referencePairs.js";
-import { nullBitmap } from "./frame/sourceBatch.js";
+import { nullableData } from "./frame/sourceBatch.js";
 import { driftKernel } from "./kernel/driftKernel.js";
 import type { Metric } from "./kernel/metric.js";
 import { emptyReasonCounts, reasonOfCode, type NullReason } from "./kernel/nullReason.js";
@@ -217,14 +217,7 @@ function kernelInput(batch: RecordBatch) {
 function driftData(drift: Float64Array, reason: Uint8Array) {
   const valid = new Uint8Array(reason.length);
   for (let i = 0; i < reason.length; i++) valid[i] = reason[i] === 0 ? 1 : 0;
-  const nulls = nullBitmap(valid);
-  return makeData({
-    type: new Float64(),
-    length: drift.length,
-    nullCount: nulls.nullCount,
-    nullBitmap: nulls.bitmap,
-    data: drift,
-  });
+  return nullableData(new Float64(), drift, valid);
 }
 
 /** One line per model: how many prompts and rows lack a reference, and what to do. */

@@ -2,6 +2,7 @@ import {
   Field,
   FixedSizeList,
   Float32,
+  Float64,
   Int32,
   Int64,
   RecordBatch,
@@ -38,18 +39,11 @@ export const FRAME_COLUMNS = [
 ] as const;
 export type FrameColumn = (typeof FRAME_COLUMNS)[number];
 
-const TEXT_COLUMNS = [
-  "id",
-  "invocation_id",
-  "embedding_model",
-  "run_id",
-  "text_model",
-  "text",
-  "initial_prompt",
-  "network",
-  "experiment_id",
-] as const;
-type TextColumn = (typeof TEXT_COLUMNS)[number];
+/** Every frame column but the timestamps and sequence_number is text. */
+type TextColumn = Exclude<FrameColumn, "started_at" | "completed_at" | "sequence_number">;
+const TEXT_COLUMNS = FRAME_COLUMNS.filter(
+  (c): c is TextColumn => c !== "started_at" && c !== "completed_at" && c !== "sequence_number",
+);
 
 export interface SourceRow {
   id: string;
@@ -156,8 +150,8 @@ export class SourceBatchBuilder {
     const vectorType = schema.fields[14]!.type as FixedSizeList<Float32>;
     const columns: Record<string, Data> = {};
     for (const column of TEXT_COLUMNS) columns[column] = utf8Data(this.text[column]);
-    columns.started_at = timestampData(this.startedAt.subarray(0, n), this.timeValid[0].subarray(0, n));
-    columns.completed_at = timestampData(this.completedAt.subarray(0, n), this.timeValid[1].subarray(0, n));
+    columns.started_at = nullableData(new TimestampMicrosecond(), this.startedAt.subarray(0, n), this.timeValid[0].subarray(0, n));
+    columns.completed_at = nullableData(new TimestampMicrosecond(), this.completedAt.subarray(0, n), this.timeValid[1].subarray(0, n));
     columns.sequence_number = makeData({ type: new Int64(), length: n, data: this.sequence.subarray(0, n) });
     columns.reference_key = makeData({ type: new Int32(), length: n, data: this.referenceKey.subarray(0, n) });
     columns.vector_status = makeData({ type: new Uint8(), length: n, data: this.status.subarray(0, n) });
@@ -186,15 +180,12 @@ export function nullBitmap(valid: Uint8Array): { bitmap: Uint8Array | undefined;
   return { bitmap: nullCount === 0 ? undefined : bitmap, nullCount };
 }
 
-function timestampData(values: BigInt64Array, valid: Uint8Array): Data<TimestampMicrosecond> {
+/** A fixed-width Arrow column with its validity taken from one byte per row. */
+export function nullableData<T extends TimestampMicrosecond | Float64>(type: T, values: T["TArray"], valid: Uint8Array): Data<T> {
   const nulls = nullBitmap(valid);
-  return makeData({
-    type: new TimestampMicrosecond(),
-    length: values.length,
-    nullCount: nulls.nullCount,
-    nullBitmap: nulls.bitmap,
-    data: values,
-  });
+  const props = { type, length: valid.length, nullCount: nulls.nullCount, nullBitmap: nulls.bitmap, data: values };
+  // makeData's overloads cannot follow a generic T; the props are right for both types.
+  return (makeData as (p: typeof props) => Data<T>)(props);
 }
 
 const encoder = new TextEncoder();

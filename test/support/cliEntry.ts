@@ -9,7 +9,7 @@ const uid = process.env.PANIC_DRIFT_TEST_UID;
 if (uid !== undefined) {
   // Load better-sqlite3's native addon now; it is otherwise loaded lazily.
   new Database(":memory:").close();
-  process.setgid(Number(uid));
-  process.setuid(Number(uid));
+  process.setgid!(Number(uid));
+  process.setuid!(Number(uid));
 }
 process.exitCode = await main(process.argv);
