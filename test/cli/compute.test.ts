@@ -182,8 +182,10 @@ describe("references", () => {
   it("--strict turns it into exit 1 and writes nothing; an existing output survives", async () => {
     const out = fresh("strict.parquet");
     writeFileSync(out, "previous complete output");
+    const dbBefore = readFileSync(unreferenced);
     const r = await runCli(["compute", "--db", unreferenced, "--out", out, "--strict"]);
     expect(r.code).toBe(1);
+    expect(Buffer.compare(readFileSync(unreferenced), dbBefore)).toBe(0);
     expect(r.stderr).toMatch(/^panic-drift: error: --strict: no reference vector for embedding model Nomic/m);
     expect(readFileSync(out, "utf8")).toBe("previous complete output");
     expect(readdirSync(join(out, ".."))).toEqual(["strict.parquet"]);
