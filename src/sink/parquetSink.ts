@@ -1,7 +1,7 @@
+import duckdb from "@duckdb/node-bindings";
 import {
   DuckDBDataChunk,
   DuckDBInstance,
-  DuckDBTimestampValue,
   type DuckDBAppender,
   type DuckDBConnection,
 } from "@duckdb/node-api";
@@ -122,46 +122,42 @@ export class ParquetSink {
   }
 }
 
+/**
+ * Moves one column of an Arrow batch into a DuckDB data chunk. Fixed-width
+ * values and the validity bitmap (Arrow's and DuckDB's are the same LSB-first
+ * bits) are copied in bulk; strings go as their UTF-8 bytes, never decoded.
+ */
 function fillColumn(chunk: DuckDBDataChunk, index: number, name: OutputColumn, data: Data, start: number, rows: number): void {
-  const vector = chunk.getColumnVector(index) as unknown as { setItem(i: number, v: unknown): void; flush(): void };
-  const valid = (i: number): boolean => data.getValid(start + i);
-  switch (OUTPUT_TYPES[name].typeId) {
-    case OUTPUT_TYPES.text.typeId: {
-      const strings = utf8Slice(data as Data<Utf8>, start, rows);
-      for (let i = 0; i < rows; i++) vector.setItem(i, strings[i]);
-      break;
+  const vector = duckdb.data_chunk_get_vector(chunk.chunk, index);
+  if (OUTPUT_TYPES[name].typeId === OUTPUT_TYPES.text.typeId) {
+    const utf8 = data as Data<Utf8>;
+    const offsets = utf8.valueOffsets;
+    const bytes = utf8.values;
+    for (let i = 0; i < rows; i++) {
+      const row = start + i;
+      if (utf8.getValid(row)) duckdb.vector_assign_string_element_len(vector, i, bytes.subarray(offsets[row]!, offsets[row + 1]!));
     }
-    case OUTPUT_TYPES.started_at.typeId: {
-      const values = data.values as BigInt64Array;
-      for (let i = 0; i < rows; i++) vector.setItem(i, valid(i) ? new DuckDBTimestampValue(values[start + i]!) : null);
-      break;
-    }
-    case OUTPUT_TYPES.sequence_number.typeId: {
-      const values = data.values as BigInt64Array;
-      for (let i = 0; i < rows; i++) vector.setItem(i, valid(i) ? values[start + i]! : null);
-      break;
-    }
-    case OUTPUT_TYPES.semantic_drift.typeId: {
-      const values = data.values as Float64Array;
-      for (let i = 0; i < rows; i++) vector.setItem(i, valid(i) ? values[start + i]! : null);
-      break;
-    }
-    default:
-      throw new Error(`no writer for column ${name}`);
+  } else {
+    const values = data.values as ArrayBufferView & { BYTES_PER_ELEMENT: number };
+    const width = values.BYTES_PER_ELEMENT;
+    duckdb.copy_data_to_vector(vector, 0, values.buffer as ArrayBuffer, values.byteOffset + start * width, rows * width);
   }
-  vector.flush();
+  copyValidity(vector, data, start, rows);
 }
 
-/** Decodes a run of an Arrow Utf8 column straight from its buffers. */
-function utf8Slice(data: Data<Utf8>, start: number, rows: number): (string | null)[] {
-  const offsets = data.valueOffsets;
-  const bytes = Buffer.from(data.values.buffer, data.values.byteOffset, data.values.byteLength);
-  const out = new Array<string | null>(rows);
-  for (let i = 0; i < rows; i++) {
-    const row = start + i;
-    out[i] = data.getValid(row) ? bytes.toString("utf8", offsets[row]!, offsets[row + 1]!) : null;
+/** Sets DuckDB's validity from Arrow's null bitmap; nothing to do when all rows are valid. */
+function copyValidity(vector: duckdb.Vector, data: Data, start: number, rows: number): void {
+  if (data.nullCount === 0) return;
+  const mask = new Uint8Array(Math.ceil(rows / 64) * 8);
+  if ((start & 7) === 0 && data.offset === 0 && data.nullBitmap) {
+    mask.set(data.nullBitmap.subarray(start >> 3, (start + rows + 7) >> 3));
+    // Bits past the last row of a partial byte belong to the next chunk: clear them.
+    if (rows & 7) mask[rows >> 3]! &= (1 << (rows & 7)) - 1;
+  } else {
+    for (let i = 0; i < rows; i++) if (data.getValid(start + i)) mask[i >> 3]! |= 1 << (i & 7);
   }
-  return out;
+  duckdb.vector_ensure_validity_writable(vector);
+  duckdb.copy_data_to_vector_validity(vector, 0, mask.buffer, 0, mask.byteLength);
 }
 
 function sqlString(text: string): string {

@@ -1,0 +1,26 @@
+import { openSource } from "./src/sources/openSource.ts";
+import { ReferencePairs } from "./src/frame/referencePairs.ts";
+import { ParquetSink } from "./src/sink/parquetSink.ts";
+import { driftKernel } from "./src/kernel/driftKernel.ts";
+import { nullableData } from "./src/frame/sourceBatch.ts";
+import { Float64 } from "apache-arrow";
+const path = process.argv[2]!;
+const src = openSource(path);
+const batches = [];
+let t = performance.now();
+for (const b of src.scan({ excludePrompts: new Set(), pairs: new ReferencePairs(), batchRows: 2048 })) batches.push(b);
+console.log("scan", ((performance.now() - t) / 1000).toFixed(2));
+t = performance.now();
+const drifts = batches.map((b) => {
+  const v = b.getChild("vector")!.data[0]!;
+  const out = driftKernel({ rows: b.numRows, dimension: (v.type as any).listSize, values: v.children[0]!.values, status: b.getChild("vector_status")!.data[0]!.values, referenceKey: b.getChild("reference_key")!.data[0]!.values }, [], "euclid");
+  return nullableData(new Float64(), out.drift, new Uint8Array(b.numRows).fill(1));
+});
+console.log("kernel", ((performance.now() - t) / 1000).toFixed(2));
+const sink = await ParquetSink.open("/work/scratch/prof.parquet");
+t = performance.now();
+batches.forEach((b, i) => sink.append(b, drifts[i]!));
+console.log("append", ((performance.now() - t) / 1000).toFixed(2));
+t = performance.now();
+await sink.finish({});
+console.log("copy", ((performance.now() - t) / 1000).toFixed(2));

@@ -1,0 +1,558 @@
+/**
+ * `npm run bench` (tsx test/bench/bench.ts): panic-drift against baselines measured
+ * in the same run, on generated databases cached outside the repository. A
+ * benchmark, not a test: missed targets are reported; only a wrong result (or a
+ * failing command) exits non-zero. See test/bench/README.md.
+ *
+ *   tsx test/bench/bench.ts [--large] [--only medium|large] [--repeat N] [--cold | --no-cold]
+ */
+import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { makePanicDb, type PanicDbOptions } from "../support/makePanicDb.js";
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const CACHE_DIR = path.join(os.tmpdir(), "panic-drift-bench");
+const GENERATOR = path.join(REPO, "test/support/makePanicDb.ts");
+const NUMPY_BASELINE = path.join(REPO, "test/bench/numpy_baseline.py");
+const CLI = path.join(REPO, "bin/panic-drift.js");
+const TIME = "/usr/bin/time";
+const GB = 1024 ** 3;
+const MB = 1024 ** 2;
+const TOLERANCE = 1e-6;
+
+// ---------------------------------------------------------------------------
+// Databases.
+
+type DbName = "medium" | "large";
+
+interface DbSpec {
+  name: DbName;
+  options: PanicDbOptions;
+  /** Rough final size, for progress only. */
+  approxBytes: number;
+  /** Free space required before generating. */
+  minFreeBytes: number;
+}
+
+const SHAPE: PanicDbOptions = {
+  steps: 500,
+  imageBytes: 4000,
+  embeddingModels: [
+    { name: "Dummy", dim: 768 },
+    { name: "Synthetic768", dim: 768 },
+  ],
+  shuffle: false,
+  seed: 1,
+};
+
+const DATABASES: Record<DbName, DbSpec> = {
+  // 400 runs × 250 TEXT invocations × 2 models = 200,000 embeddings, ~1.3 GB.
+  medium: { name: "medium", options: { runs: 400, ...SHAPE }, approxBytes: 1.36e9, minFreeBytes: 4 * GB },
+  // 2,000 runs: 1,000,000 embeddings, ~6.5 GB.
+  large: { name: "large", options: { runs: 2000, ...SHAPE }, approxBytes: 6.8e9, minFreeBytes: 20 * GB },
+};
+
+interface DbInfo {
+  path: string;
+  bytes: number;
+  embeddingCount: number;
+  textEmbeddingRows: number;
+  generatedIn: number | null;
+}
+
+function dbFileName(spec: DbSpec): string {
+  const hash = createHash("sha256")
+    .update(JSON.stringify(spec.options))
+    .update("\0")
+    .update(fs.readFileSync(GENERATOR))
+    .digest("hex")
+    .slice(0, 10);
+  return `${spec.name}-${hash}.sqlite`;
+}
+
+function freeBytes(dir: string): number {
+  const s = fs.statfsSync(dir);
+  return s.bavail * s.bsize;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Removes temporary files of interrupted generations (their process is gone). */
+function removeStaleTemps(): void {
+  for (const f of fs.readdirSync(CACHE_DIR)) {
+    const m = /\.tmp-(\d+)(-wal|-shm|-journal)?$/.exec(f);
+    if (m && !pidAlive(Number(m[1]))) fs.rmSync(path.join(CACHE_DIR, f), { force: true });
+  }
+}
+
+let activeGeneration: { child: ReturnType<typeof spawn>; tmp: string } | null = null;
+let activeOutDir: string | null = null;
+
+async function ensureDatabase(spec: DbSpec): Promise<DbInfo> {
+  fs.mkdirSync(CACHE_DIR, { recursive: true });
+  removeStaleTemps();
+  const final = path.join(CACHE_DIR, dbFileName(spec));
+  const sidecar = `${final}.json`;
+  let generatedIn: number | null = null;
+  if (!fs.existsSync(final)) {
+    const free = freeBytes(CACHE_DIR);
+    if (free < spec.minFreeBytes) {
+      throw new Error(
+        `not enough free disk to generate the ${spec.name} database: ${(free / GB).toFixed(1)} GB free in ${CACHE_DIR}, ` +
+          `need at least ${(spec.minFreeBytes / GB).toFixed(0)} GB (the database is ~${(spec.approxBytes / 1e9).toFixed(1)} GB). ` +
+          `Free some space (old benchmark databases: rm ${CACHE_DIR}/*.sqlite*) or set TMPDIR to a bigger disk.`,
+      );
+    }
+    const tmp = `${final}.tmp-${process.pid}`;
+    log(`generating the ${spec.name} database (~${(spec.approxBytes / 1e9).toFixed(1)} GB) → ${final}`);
+    const t0 = performance.now();
+    // A child process, so that this one can report progress from the file size.
+    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--generate-child", JSON.stringify({ path: tmp, options: spec.options })], {
+      stdio: ["ignore", "pipe", "inherit"],
+      cwd: REPO,
+    });
+    activeGeneration = { child, tmp };
+    let out = "";
+    child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+    const timer = setInterval(() => {
+      const size = fs.existsSync(tmp) ? fs.statSync(tmp).size : 0;
+      const pct = Math.min(99, (100 * size) / spec.approxBytes);
+      log(`  ${spec.name}: ${(size / 1e9).toFixed(2)} GB of ~${(spec.approxBytes / 1e9).toFixed(1)} GB (${pct.toFixed(0)}%), ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    }, 5000);
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    clearInterval(timer);
+    activeGeneration = null;
+    if (code !== 0) {
+      removeGenerationTemps(tmp);
+      throw new Error(`generating ${spec.name} failed (exit ${code})`);
+    }
+    const manifest = JSON.parse(out) as { embeddingCount: number; textEmbeddingRows: number };
+    generatedIn = (performance.now() - t0) / 1000;
+    for (const suffix of ["-wal", "-shm"]) {
+      if (fs.existsSync(tmp + suffix)) throw new Error(`generation left ${tmp + suffix} behind: the database may be incomplete`);
+    }
+    fs.writeFileSync(sidecar, JSON.stringify({ ...manifest, options: spec.options, generatedIn }, null, 1));
+    fs.renameSync(tmp, final); // complete databases only ever appear under the final name
+    log(`  ${spec.name}: done in ${generatedIn.toFixed(0)} s`);
+  }
+  let embeddingCount: number;
+  let textEmbeddingRows: number;
+  if (fs.existsSync(sidecar)) {
+    ({ embeddingCount, textEmbeddingRows } = JSON.parse(fs.readFileSync(sidecar, "utf8")) as { embeddingCount: number; textEmbeddingRows: number });
+  } else {
+    const counted = Number(sqliteScalar(final, "SELECT count(*) FROM embedding"));
+    embeddingCount = textEmbeddingRows = counted;
+  }
+  return { path: final, bytes: dbBytes(final), embeddingCount, textEmbeddingRows, generatedIn };
+}
+
+function removeGenerationTemps(tmp: string): void {
+  for (const suffix of ["", "-wal", "-shm", "-journal"]) fs.rmSync(tmp + suffix, { force: true });
+}
+
+function dbBytes(db: string): number {
+  return fs.statSync(db).size + (fs.existsSync(`${db}-wal`) ? fs.statSync(`${db}-wal`).size : 0);
+}
+
+function sqliteScalar(db: string, sql: string): unknown {
+  const r = spawnSync(process.execPath, ["-e", `const D=require("better-sqlite3");const d=new D(process.argv[1],{readonly:true});console.log(JSON.stringify(d.prepare(process.argv[2]).pluck().get()));d.close()`, db, sql], { cwd: REPO, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`sqlite query failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+// ---------------------------------------------------------------------------
+// Timing child processes (wall time here, peak RSS from /usr/bin/time -v).
+
+interface Sample {
+  seconds: number;
+  rssMB: number | null;
+}
+
+const HAVE_TIME = fs.existsSync(TIME);
+// Fallback when /usr/bin/time is missing: python's getrusage of its child (adds ~20 ms of python start-up to the wall time).
+const RUSAGE_WRAPPER = `import resource, subprocess, sys
+rc = subprocess.call(sys.argv[2:])
+open(sys.argv[1], "w").write("Maximum resident set size (kbytes): %d\\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+sys.exit(rc)`;
+
+function timed(cmd: string, args: string[], rssFile: string): Sample & { stdout: string } {
+  const [exe, argv] = HAVE_TIME ? [TIME, ["-v", "-o", rssFile, cmd, ...args]] : ["python3", ["-c", RUSAGE_WRAPPER, rssFile, cmd, ...args]];
+  fs.rmSync(rssFile, { force: true });
+  const t0 = process.hrtime.bigint();
+  const r: SpawnSyncReturns<string> = spawnSync(exe, argv, { cwd: REPO, encoding: "utf8", maxBuffer: 64 * MB });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) {
+    throw new Error(`command failed (exit ${r.status ?? r.signal}): ${cmd} ${args.join(" ")}\n${r.stderr}${fs.existsSync(rssFile) ? fs.readFileSync(rssFile, "utf8") : ""}`);
+  }
+  const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(fs.existsSync(rssFile) ? fs.readFileSync(rssFile, "utf8") : "");
+  return { seconds, rssMB: m ? Number(m[1]) / 1024 : null, stdout: r.stdout };
+}
+
+/** The read floor: one bare query reading every needed vector blob, nothing else. */
+const FLOOR_SQL = "SELECT e.vector FROM embedding e JOIN invocation i ON i.id = e.invocation_id WHERE i.type = 'TEXT'";
+const FLOOR_JS = `const Database = require("better-sqlite3");
+const db = new Database(process.argv[1], { readonly: true, fileMustExist: true });
+let rows = 0, bytes = 0;
+for (const [v] of db.prepare(${JSON.stringify(FLOOR_SQL)}).raw(true).iterate()) { rows++; if (v) bytes += v.length; }
+db.close();
+process.stdout.write(JSON.stringify({ rows, bytes }));`;
+
+const EVICT_PY = `import os, sys
+for p in sys.argv[1:]:
+    if os.path.exists(p):
+        fd = os.open(p, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)`;
+
+function evict(db: string): void {
+  const r = spawnSync("python3", ["-c", EVICT_PY, db, `${db}-wal`], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`page-cache eviction failed: ${r.stderr}`);
+}
+
+/** Bytes of the file in the page cache (fincore), or null when fincore is unavailable. */
+function residentBytes(file: string): number | null {
+  const r = spawnSync("fincore", ["--bytes", "--noheadings", "--output", "RES", file], { encoding: "utf8" });
+  if (r.status !== 0 || r.error) return null;
+  const n = Number(r.stdout.trim());
+  return Number.isFinite(n) ? n : null;
+}
+
+// ---------------------------------------------------------------------------
+// Measurements.
+
+type Key = "floor" | "numpy" | "compute" | "uptodate" | "floorCold" | "computeCold";
+
+const LABELS: Record<Key, string> = {
+  floor: "floor",
+  numpy: "numpy",
+  compute: "compute",
+  uptodate: "up-to-date",
+  floorCold: "floor (cold)",
+  computeCold: "compute (cold)",
+};
+
+interface Measurement {
+  key: Key;
+  samples: Sample[];
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+
+interface DbResult {
+  spec: DbSpec;
+  info: DbInfo;
+  measurements: Map<Key, Measurement>;
+  notes: string[];
+  correct: boolean;
+  floorRows: number;
+}
+
+async function benchDatabase(spec: DbSpec, info: DbInfo, repeat: number, cold: boolean, outDir: string): Promise<DbResult> {
+  const db = info.path;
+  const outParquet = path.join(outDir, `${spec.name}.drift.parquet`);
+  const outNumpy = path.join(outDir, `${spec.name}.numpy.tsv`);
+  const rssFile = path.join(outDir, "time.txt");
+  const notes: string[] = [];
+  const measurements = new Map<Key, Measurement>();
+  let floorRows = -1;
+
+  const run = (key: Key): Sample => {
+    switch (key) {
+      case "floor":
+      case "floorCold": {
+        const s = timed(process.execPath, ["-e", FLOOR_JS, db], rssFile);
+        floorRows = (JSON.parse(s.stdout) as { rows: number }).rows;
+        return s;
+      }
+      case "numpy":
+        return timed("python3", [NUMPY_BASELINE, db, outNumpy], rssFile);
+      case "compute":
+      case "computeCold":
+        return timed(process.execPath, [CLI, "compute", "--db", db, "--out", outParquet, "--force", "--quiet"], rssFile);
+      case "uptodate": {
+        const before = fs.statSync(outParquet, { bigint: true }).mtimeNs;
+        const s = timed(process.execPath, [CLI, "compute", "--db", db, "--out", outParquet, "--quiet"], rssFile);
+        if (fs.statSync(outParquet, { bigint: true }).mtimeNs !== before) {
+          const note = "up-to-date: the run without --force rewrote the output (it recomputed instead of finding it up to date)";
+          if (!notes.includes(note)) notes.push(note);
+        }
+        return s;
+      }
+    }
+  };
+
+  let evictionChecked = false;
+  const phase = (keys: Key[], evictFirst: boolean): void => {
+    for (const key of keys) measurements.set(key, { key, samples: [] });
+    for (let round = 0; round <= repeat; round++) {
+      const tag = round === 0 ? "warm-up" : `round ${round}/${repeat}`;
+      for (const key of keys) {
+        if (evictFirst) {
+          evict(db);
+          if (!evictionChecked) {
+            evictionChecked = true;
+            const res = residentBytes(db);
+            if (res === null) notes.push("eviction: fincore not available; judged from timings only");
+            else if (res > 0.05 * fs.statSync(db).size) notes.push(`eviction does NOT seem to work: ${(res / MB).toFixed(0)} MB of the database still in the page cache after posix_fadvise(DONTNEED)`);
+            else log(`  eviction verified: ${(res / MB).toFixed(1)} MB of ${(fs.statSync(db).size / MB).toFixed(0)} MB still cached`);
+          }
+        }
+        const s = run(key);
+        log(`  ${spec.name} ${tag}: ${LABELS[key].padEnd(14)} ${s.seconds.toFixed(3)} s  ${s.rssMB === null ? "?" : s.rssMB.toFixed(0)} MB`);
+        if (round > 0) measurements.get(key)?.samples.push(s);
+      }
+    }
+  };
+
+  phase(["floor", "numpy", "compute", "uptodate"], false);
+  const correct = await checkCorrectness(spec.name, outParquet, outNumpy, notes);
+  if (cold) {
+    phase(["floorCold", "computeCold"], true);
+    const warm = median(measurements.get("floor")?.samples.map((s) => s.seconds) ?? []);
+    const coldFloor = median(measurements.get("floorCold")?.samples.map((s) => s.seconds) ?? []);
+    if (coldFloor < 1.2 * warm) {
+      notes.push(`eviction may not work: the cold floor (${coldFloor.toFixed(2)} s) is not clearly slower than the warm one (${warm.toFixed(2)} s); the disk may be as fast as the page cache (e.g. the host caches it)`);
+    }
+  }
+  if (floorRows !== info.textEmbeddingRows) notes.push(`the floor query read ${floorRows} rows, the generator reports ${info.textEmbeddingRows} text embeddings`);
+  return { spec, info, measurements, notes, correct, floorRows };
+}
+
+// ---------------------------------------------------------------------------
+// Correctness: panic-drift's parquet against the numpy baseline's TSV.
+
+async function checkCorrectness(name: string, parquet: string, tsv: string, notes: string[]): Promise<boolean> {
+  const instance = await DuckDBInstance.create(":memory:", { threads: "1" });
+  const connection = await instance.connect();
+  let ids: unknown[];
+  let drifts: unknown[];
+  try {
+    const reader = await connection.runAndReadAll("SELECT id, semantic_drift FROM read_parquet($1)", [parquet]);
+    [ids = [], drifts = []] = reader.getColumns();
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+  const lines = fs.readFileSync(tsv, "utf8").split("\n");
+  if (lines.at(-1) === "") lines.pop();
+
+  const problems: string[] = [];
+  if (ids.length !== lines.length) problems.push(`row count: panic-drift ${ids.length}, numpy ${lines.length}`);
+  let firstIdMismatch = -1;
+  let idMismatches = 0;
+  let nullMismatches = 0;
+  let firstNullMismatch = -1;
+  let maxDelta = 0;
+  let withDrift = 0;
+  const n = Math.min(ids.length, lines.length);
+  for (let k = 0; k < n; k++) {
+    const line = lines[k] as string;
+    const tab = line.indexOf("\t");
+    const id = line.slice(0, tab);
+    const text = line.slice(tab + 1);
+    const expected = text === "" ? null : Number(text);
+    const got = drifts[k] as number | null;
+    if (ids[k] !== id) {
+      idMismatches++;
+      if (firstIdMismatch < 0) firstIdMismatch = k;
+    }
+    if ((got === null) !== (expected === null)) {
+      nullMismatches++;
+      if (firstNullMismatch < 0) firstNullMismatch = k;
+    } else if (got !== null && expected !== null) {
+      withDrift++;
+      const d = Math.abs(got - expected);
+      if (!(d <= maxDelta)) maxDelta = Number.isNaN(d) ? Infinity : d;
+    }
+  }
+  if (idMismatches) problems.push(`row order: ${idMismatches} ids differ, first at row ${firstIdMismatch} (panic-drift ${String(ids[firstIdMismatch])}, numpy ${lines[firstIdMismatch]?.split("\t")[0]})`);
+  if (nullMismatches) problems.push(`NULL positions: ${nullMismatches} rows differ, first at row ${firstNullMismatch}`);
+  if (maxDelta > TOLERANCE) problems.push(`max |Δdrift| ${maxDelta.toExponential(2)} > ${TOLERANCE}`);
+  if (withDrift === 0) problems.push("no row has a drift: nothing was compared");
+  const summary = `${n} rows, ${withDrift} with drift, ${n - withDrift - nullMismatches} NULL; max |Δdrift| ${maxDelta.toExponential(2)}`;
+  if (problems.length === 0) {
+    notes.unshift(`correctness: PASS (${summary}) against the numpy baseline`);
+    return true;
+  }
+  notes.unshift(`correctness: FAIL: ${problems.join("; ")} (${summary})`);
+  log(`!!! ${name}: panic-drift's output differs from the numpy baseline: ${problems.join("; ")}`);
+  return false;
+}
+
+// ---------------------------------------------------------------------------
+// Report.
+
+function log(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length))) ?? [];
+  const line = (r: string[]): string => `| ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join(" | ")} |`;
+  return [line(rows[0] ?? []), `|${widths.map((w, c) => (c === 0 ? "-".repeat(w + 1) + "-" : "-".repeat(w + 1) + ":")).join("|")}|`, ...rows.slice(1).map(line)].join("\n");
+}
+
+function report(r: DbResult, repeat: number): string {
+  const stat = (key: Key): { med: number; best: number; rss: number | null } | null => {
+    const m = r.measurements.get(key);
+    if (!m || m.samples.length === 0) return null;
+    const secs = m.samples.map((s) => s.seconds);
+    const rss = m.samples.map((s) => s.rssMB).filter((x): x is number => x !== null);
+    return { med: median(secs), best: Math.min(...secs), rss: rss.length ? Math.max(...rss) : null };
+  };
+  const floor = stat("floor");
+  const floorCold = stat("floorCold");
+  const numpy = stat("numpy");
+  const rows: string[][] = [["what", "seconds (median)", "best", "× floor", "× numpy", "peak RSS MB"]];
+  for (const key of Object.keys(LABELS) as Key[]) {
+    const s = stat(key);
+    if (!s) continue;
+    const base = key.endsWith("Cold") ? floorCold : floor;
+    rows.push([
+      LABELS[key],
+      s.med.toFixed(3),
+      s.best.toFixed(3),
+      base ? `${(s.med / base.med).toFixed(2)}×` : "—",
+      numpy && !key.endsWith("Cold") ? `${(s.med / numpy.med).toFixed(2)}×` : "—",
+      s.rss === null ? "?" : s.rss.toFixed(0),
+    ]);
+  }
+  const { info } = r;
+  const out: string[] = [];
+  out.push(`## ${r.spec.name}: ${path.basename(info.path)}`);
+  out.push(
+    `database: ${(info.bytes / GB).toFixed(2)} GiB (${info.bytes.toLocaleString("en-US")} bytes), ${info.embeddingCount.toLocaleString("en-US")} embeddings, ` +
+      `${info.textEmbeddingRows.toLocaleString("en-US")} output rows; floor read ${r.floorRows.toLocaleString("en-US")} vectors` +
+      (info.generatedIn === null ? " (cached)" : ` (generated in ${info.generatedIn.toFixed(0)} s)`),
+  );
+  out.push(`median of ${repeat} run(s) after one warm-up; peak RSS = max over the timed runs; cold rows' × floor is against floor (cold)`);
+  out.push("");
+  out.push(table(rows));
+  out.push("");
+  const compute = stat("compute");
+  const upToDate = stat("uptodate");
+  const verdict = (ok: boolean): string => (ok ? "PASS" : "FAIL");
+  if (compute && numpy) out.push(`${verdict(compute.med <= numpy.med / 2)}  compute ≤ numpy/2          numpy/compute = ${(numpy.med / compute.med).toFixed(2)}×`);
+  if (compute && floor) out.push(`${verdict(compute.med <= 2 * floor.med)}  compute ≤ 2 × floor        compute/floor = ${(compute.med / floor.med).toFixed(2)}×`);
+  if (upToDate) out.push(`${verdict(upToDate.best <= 0.3)}  up-to-date best ≤ 0.3 s    best ${upToDate.best.toFixed(3)} s (median ${upToDate.med.toFixed(3)} s)`);
+  if (compute) out.push(`${compute.rss === null ? "????" : verdict(compute.rss <= 300)}  compute peak RSS ≤ 300 MB  ${compute.rss === null ? "unknown" : `${compute.rss.toFixed(0)} MB`}`);
+  const computeCold = stat("computeCold");
+  if (computeCold && floorCold) out.push(`info  compute (cold)/floor (cold) = ${(computeCold.med / floorCold.med).toFixed(2)}×`);
+  out.push("");
+  for (const note of r.notes) out.push(`note: ${note}`);
+  return out.join("\n");
+}
+
+function versions(): string {
+  const py = spawnSync("python3", ["-c", "import sys, numpy; print(sys.version.split()[0], numpy.__version__)"], { encoding: "utf8" });
+  const [python = "?", numpyVersion = "?"] = py.status === 0 ? py.stdout.trim().split(" ") : [];
+  const git = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO, encoding: "utf8" });
+  const cpu = os.cpus();
+  return [
+    `date: ${new Date().toISOString()}`,
+    `machine: ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? "?"}), ${(os.totalmem() / GB).toFixed(1)} GiB RAM, load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`,
+    `node ${process.version}, python ${python}, numpy ${numpyVersion}; panic-drift at ${git.status === 0 ? git.stdout.trim() : "?"} (plus any uncommitted changes)`,
+    `peak RSS from ${HAVE_TIME ? `${TIME} -v` : `python getrusage (${TIME} is missing)`}`,
+  ].join("\n");
+}
+
+// ---------------------------------------------------------------------------
+// Main.
+
+async function generateChild(arg: string): Promise<void> {
+  const { path: target, options } = JSON.parse(arg) as { path: string; options: PanicDbOptions };
+  const m = makePanicDb(target, options);
+  process.stdout.write(JSON.stringify({ embeddingCount: m.embeddingCount, textEmbeddingRows: m.textEmbeddingRows }));
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      large: { type: "boolean", default: false },
+      only: { type: "string" },
+      repeat: { type: "string", default: "3" },
+      cold: { type: "boolean" },
+      "no-cold": { type: "boolean" },
+      "generate-child": { type: "string" },
+    },
+  });
+  if (values["generate-child"] !== undefined) {
+    await generateChild(values["generate-child"]);
+    return 0;
+  }
+  const repeat = Number(values.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a positive integer, not ${values.repeat}`);
+  if (values.only !== undefined && values.only !== "medium" && values.only !== "large") throw new Error(`--only must be medium or large, not ${values.only}`);
+  if (values.cold && values["no-cold"]) throw new Error("--cold and --no-cold contradict each other");
+  const cold = !values["no-cold"];
+  const names: DbName[] = values.only ? [values.only as DbName] : values.large ? ["medium", "large"] : ["medium"];
+
+  log("building (npm run build) …");
+  const build = spawnSync("npm", ["run", "build"], { cwd: REPO, encoding: "utf8" });
+  if (build.status !== 0) {
+    log(`${build.stdout}${build.stderr}`);
+    throw new Error("npm run build failed: the benchmark measures the current code, so it needs a build");
+  }
+  if (!HAVE_TIME) log(`note: ${TIME} is missing; peak RSS comes from python's getrusage instead`);
+
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "panic-drift-bench-out-"));
+  activeOutDir = outDir;
+  const results: DbResult[] = [];
+  try {
+    for (const name of names) {
+      const spec = DATABASES[name];
+      const info = await ensureDatabase(spec);
+      log(`benchmarking ${name} (${(info.bytes / GB).toFixed(2)} GiB, ${info.embeddingCount} embeddings), repeat ${repeat}${cold ? ", with cold rows" : ""}`);
+      results.push(await benchDatabase(spec, info, repeat, cold, outDir));
+    }
+  } finally {
+    fs.rmSync(outDir, { recursive: true, force: true });
+  }
+
+  const lines = ["", "# panic-drift benchmark", "", versions(), ""];
+  for (const r of results) lines.push(report(r, repeat), "");
+  const ok = results.every((r) => r.correct);
+  lines.push(ok ? "correctness: PASS on every database (missed targets are reported, not failures)" : "correctness: FAIL: panic-drift's output differs from the numpy baseline (see above)");
+  process.stdout.write(`${lines.join("\n")}\n`);
+  return ok ? 0 : 1;
+}
+
+function cleanUpAndExit(signal: NodeJS.Signals): void {
+  if (activeGeneration) {
+    activeGeneration.child.kill(signal);
+    removeGenerationTemps(activeGeneration.tmp);
+  }
+  if (activeOutDir) fs.rmSync(activeOutDir, { recursive: true, force: true });
+  process.exit(130);
+}
+process.once("SIGINT", cleanUpAndExit);
+process.once("SIGTERM", cleanUpAndExit);
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    log(`bench: error: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  },
+);
