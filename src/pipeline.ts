@@ -1,13 +1,11 @@
-import { Float64, type RecordBatch } from "apache-arrow";
 import { readFileSync, realpathSync } from "node:fs";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { PanicDriftError } from "./errors.js";
-import { ReferencePairs } from "./frame/referencePairs.js";
-import { nullableData } from "./frame/sourceBatch.js";
-import { driftKernel } from "./kernel/driftKernel.js";
+import type { ReferencePair } from "./frame/referencePairs.js";
+import { localDriftStream } from "./driftStream.js";
+import { dimensionMismatchMessages, missingReferenceMessages } from "./kernel/driftTally.js";
 import type { Metric } from "./kernel/metric.js";
-import { emptyReasonCounts, reasonOfCode, type NullReason } from "./kernel/nullReason.js";
-import { prepareReference, type PreparedReference } from "./kernel/preparedReference.js";
+import { emptyReasonCounts, type NullReason } from "./kernel/nullReason.js";
 import { readPromptVectorsFile } from "./reference/promptVectorsFile.js";
 import { referenceDigest, ReferenceResolver } from "./reference/referenceResolver.js";
 import { FORMAT_VERSION, readCacheMetadata, settingsMatch, toKeyValue, type CacheSettings } from "./sink/cacheMetadata.js";
@@ -95,7 +93,7 @@ export async function computeDrift(options: ComputeOptions, hooks: ComputeHooks 
     try {
       const run = computeInto(source, sink, new ReferenceResolver(fileVectors), metric, new Set(excluded), options, hooks);
       const counts = await run;
-      const warnings = [...source.warnings, ...counts.warnings];
+      const warnings = counts.warnings;
       if (options.strict && counts.missing.length > 0) {
         throw new PanicDriftError("MISSING_REFERENCES", `--strict: ${counts.missing[0]}`);
       }
@@ -145,98 +143,26 @@ async function computeInto(
   options: ComputeOptions,
   hooks: ComputeHooks,
 ): Promise<RunCounts> {
-  const pairs = new ReferencePairs();
-  const references: (PreparedReference | undefined)[] = [];
-  const nullReasons = emptyReasonCounts();
-  // Rows per pair that had a vector but no reference, for the warning.
-  const missingRows: number[] = [];
-  const mismatched = new Map<string, { dimensions: Set<number>; reference: number; rows: number }>();
-  let rows = 0;
-  let rowsWithDrift = 0;
-
-  for (const batch of source.scan({ excludePrompts, pairs, batchRows: options.batchRows ?? 2048 })) {
-    // Resolve the pairs this batch introduced, once each.
-    for (let key = references.length; key < pairs.size; key++) {
-      const resolved = resolver.resolve(pairs.pair(key));
-      references.push(resolved === undefined ? undefined : prepareReference(resolved.vector));
-    }
-    const input = kernelInput(batch);
-    const { drift, reason } = driftKernel(input, references, metric);
-    for (let i = 0; i < input.rows; i++) {
-      const code = reason[i]!;
-      if (code === 0) {
-        rowsWithDrift++;
-        continue;
-      }
-      const why = reasonOfCode(code);
-      nullReasons[why]++;
-      const key = input.referenceKey[i]!;
-      if (why === "missing_reference") missingRows[key] = (missingRows[key] ?? 0) + 1;
-      if (why === "dimension_mismatch") {
-        const model = pairs.pair(key).embeddingModel;
-        let entry = mismatched.get(model);
-        if (entry === undefined) {
-          entry = { dimensions: new Set(), reference: references[key]!.dimension, rows: 0 };
-          mismatched.set(model, entry);
-        }
-        entry.dimensions.add(input.dimension);
-        entry.rows++;
-      }
-    }
-    rows += input.rows;
-    sink.append(batch, driftData(drift, reason));
-    hooks.onProgress?.(source.progress());
-    // Let the event loop breathe (spinner frames, signals) between batches.
-    await new Promise<void>((r) => setImmediate(r));
-  }
-
-  const missing = missingReferenceMessages(pairs, missingRows);
-  const warnings = [...missing];
-  for (const [model, { dimensions, reference, rows: count }] of mismatched) {
-    const dims = [...dimensions].sort((a, b) => a - b).join(", ");
-    warnings.push(
-      `embedding model ${model} has ${count} vectors of dimension ${dims} but its reference has ${reference}; those rows have NULL drift (check the database, or the vectors given with --prompt-vectors)`,
-    );
-  }
-  return { rows, rowsWithDrift, nullReasons, warnings, missing };
-}
-
-function kernelInput(batch: RecordBatch) {
-  const vector = batch.getChild("vector")!.data[0]!;
-  const dimension = (vector.type as { listSize: number }).listSize;
-  const values = vector.children[0]!.values as Float32Array;
-  return {
-    rows: batch.numRows,
-    dimension,
-    values,
-    status: batch.getChild("vector_status")!.data[0]!.values as Uint8Array,
-    referenceKey: batch.getChild("reference_key")!.data[0]!.values as Int32Array,
+  const streamOptions = {
+    excludePrompts,
+    metric,
+    batchRows: options.batchRows ?? 2048,
+    lookup: (pair: ReferencePair) => resolver.resolve(pair)?.vector,
   };
-}
-
-function driftData(drift: Float64Array, reason: Uint8Array) {
-  const valid = new Uint8Array(reason.length);
-  for (let i = 0; i < reason.length; i++) valid[i] = reason[i] === 0 ? 1 : 0;
-  return nullableData(new Float64(), drift, valid);
-}
-
-/** One line per model: how many prompts and rows lack a reference, and what to do. */
-function missingReferenceMessages(pairs: ReferencePairs, missingRows: number[]): string[] {
-  const byModel = new Map<string, { prompts: number; rows: number }>();
-  missingRows.forEach((count, key) => {
-    if (!count) return;
-    const model = pairs.pair(key).embeddingModel;
-    const entry = byModel.get(model) ?? { prompts: 0, rows: 0 };
-    entry.prompts++;
-    entry.rows += count;
-    byModel.set(model, entry);
-  });
-  return [...byModel.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(
-      ([model, { prompts, rows }]) =>
-        `no reference vector for embedding model ${model} (${prompts} initial prompt${prompts === 1 ? "" : "s"}, ${rows} rows with NULL drift): embed the prompts with that model and pass them with --prompt-vectors FILE (.json/.csv/.parquet with initial_prompt, embedding_model, vector)`,
-    );
+  const stream = localDriftStream(source, streamOptions);
+  for await (const { batch, drift } of stream.batches()) {
+    sink.append(batch, drift);
+    hooks.onProgress?.(stream.progress());
+  }
+  const tally = stream.tally();
+  const missing = missingReferenceMessages(tally);
+  return {
+    rows: tally.rows,
+    rowsWithDrift: tally.rowsWithDrift,
+    nullReasons: tally.nullReasons,
+    warnings: [...stream.warnings(), ...missing, ...dimensionMismatchMessages(tally)],
+    missing,
+  };
 }
 
 function upToDate(found: Record<string, string | undefined>, output: string, metric: Metric, started: number): ComputeResult {

@@ -18,6 +18,12 @@ export interface ScanProgress {
   readonly rows: number;
 }
 
+/** An inclusive range of embedding rowids, the unit parallel readers split on. */
+export interface RowidRange {
+  readonly from: number;
+  readonly to: number;
+}
+
 /**
  * One input format. A source reads its input once, in whatever order is
  * cheapest, and yields source batches (see frame/sourceBatch.ts); the sink
@@ -29,7 +35,13 @@ export interface DriftSource {
   readonly path: string;
   /** Identity of the input's content, taken before reading; cheap. */
   readonly fingerprint: InputFingerprint;
-  scan(options: ScanOptions): Generator<RecordBatch, void, undefined>;
+  /** Starts the read snapshot (idempotent); every read until release() sees it. */
+  pin(): void;
+  release(): void;
+  /** Cuts the input into about equal ranges for parallel readers. */
+  partitions(parts: number): RowidRange[];
+  /** Reads the input (or one range of it) as source batches, inside the pinned snapshot. */
+  scan(options: ScanOptions, range?: RowidRange): Generator<RecordBatch, void, undefined>;
   progress(): ScanProgress;
   /** Things about the data worth telling the user (never errors). */
   readonly warnings: readonly string[];

@@ -3,7 +3,7 @@ import type { RecordBatch } from "apache-arrow";
 import { BatchesByDimension } from "../frame/batchesByDimension.js";
 import type { SourceRow } from "../frame/sourceBatch.js";
 import { VectorStatus } from "../frame/vectorStatus.js";
-import type { DriftSource, ScanOptions, ScanProgress } from "./driftSource.js";
+import type { DriftSource, RowidRange, ScanOptions, ScanProgress } from "./driftSource.js";
 import { sqliteFingerprint, type InputFingerprint } from "./inputFingerprint.js";
 import { networkPath } from "./networkPath.js";
 import { parseNaiveTimestamp } from "./naiveTimestamp.js";
@@ -38,7 +38,7 @@ const SCAN_SQL = `
          i.run_id, i.sequence_number, i.model, i.output_text, e.vector
   FROM embedding AS e
   CROSS JOIN invocation AS i ON i.id = e.invocation_id
-  WHERE i.type = 'TEXT'`;
+  WHERE i.type = 'TEXT' AND e.rowid BETWEEN ? AND ?`;
 
 const RUNS_SQL = `SELECT id, initial_prompt, network, experiment_id FROM run`;
 
@@ -48,8 +48,11 @@ export class PythonEraSqliteSource implements DriftSource {
   readonly fingerprint: InputFingerprint;
   readonly warnings: string[] = [];
   private rowsDone = 0;
+  private rowidFrom = 0;
   private rowidDone = 0;
   private rowidTotal = 0;
+  private runs: Map<string, RunInfo> | undefined;
+  private span: RowidRange = { from: 1, to: 0 };
 
   constructor(
     private readonly db: Database.Database,
@@ -61,18 +64,58 @@ export class PythonEraSqliteSource implements DriftSource {
   }
 
   progress(): ScanProgress {
-    return { done: this.rowidDone, total: this.rowidTotal, rows: this.rowsDone };
+    return { done: this.rowidDone - this.rowidFrom, total: this.rowidTotal, rows: this.rowsDone };
   }
 
-  *scan(options: ScanOptions): Generator<RecordBatch, void, undefined> {
-    const db = this.db;
-    let inTransaction = false;
+  /**
+   * Starts the read transaction every later read comes from, and reads what
+   * is small (runs, the rowid span) inside it. Idempotent.
+   */
+  pin(): void {
+    if (this.runs !== undefined) return;
     try {
-      // One read transaction: runs and embeddings come from the same snapshot.
-      db.exec("BEGIN");
-      inTransaction = true;
-      const runs = this.readRuns();
-      this.rowidTotal = Number(db.prepare("SELECT max(rowid) FROM embedding").pluck().get() ?? 0);
+      this.db.exec("BEGIN");
+      // The snapshot starts with the first read.
+      this.runs = this.readRuns();
+      const span = this.db.prepare("SELECT min(rowid), max(rowid) FROM embedding").raw(true).get() as [number | null, number | null];
+      this.span = { from: span[0] ?? 1, to: span[1] ?? 0 };
+    } catch (error) {
+      this.release();
+      throw isSqliteError(error) ? sqliteFailure(error, this.path, "read") : error;
+    }
+  }
+
+  /** Ends the read transaction (a read-only one: nothing to lose). */
+  release(): void {
+    this.runs = undefined;
+    if (!this.db.inTransaction) return;
+    try {
+      this.db.exec("ROLLBACK");
+    } catch {
+      /* already failing, or harmless */
+    }
+  }
+
+  /** The embedding rowids cut into `parts` ranges of about equal size, for parallel readers. */
+  partitions(parts: number): RowidRange[] {
+    this.pin();
+    const { from, to } = this.span;
+    if (to < from) return [{ from, to }];
+    const size = Math.ceil((to - from + 1) / parts);
+    const ranges: RowidRange[] = [];
+    for (let lo = from; lo <= to; lo += size) ranges.push({ from: lo, to: Math.min(to, lo + size - 1) });
+    return ranges;
+  }
+
+  *scan(options: ScanOptions, range?: RowidRange): Generator<RecordBatch, void, undefined> {
+    const db = this.db;
+    this.pin();
+    const runs = this.runs!;
+    const { from, to } = range ?? this.span;
+    this.rowidFrom = from - 1;
+    this.rowidDone = from - 1;
+    this.rowidTotal = Math.max(0, to - from + 1);
+    try {
       const router = new BatchesByDimension(options.batchRows);
       const statement = db.prepare(SCAN_SQL).raw(true);
       const row: SourceRow = {
@@ -90,7 +133,7 @@ export class PythonEraSqliteSource implements DriftSource {
         experiment_id: null,
       };
       let badTimestamps = 0;
-      for (const raw of statement.iterate() as IterableIterator<unknown[]>) {
+      for (const raw of statement.iterate(from, to) as IterableIterator<unknown[]>) {
         const [rowid, id, invocationId, model, startedAt, completedAt, runId, sequence, textModel, text, vector] = raw;
         this.rowidDone = Number(rowid);
         const run = runs.get(runId as string);
@@ -130,19 +173,11 @@ export class PythonEraSqliteSource implements DriftSource {
       }
     } catch (error) {
       throw isSqliteError(error) ? sqliteFailure(error, this.path, "read") : error;
-    } finally {
-      // Ending a read transaction loses nothing; never let it hide the real error.
-      if (inTransaction && db.inTransaction) {
-        try {
-          db.exec("ROLLBACK");
-        } catch {
-          /* already reported or harmless */
-        }
-      }
     }
   }
 
   close(): void {
+    this.release();
     this.db.close();
   }
 

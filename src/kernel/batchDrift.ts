@@ -1,0 +1,86 @@
+import { Float64, type Data, type RecordBatch } from "apache-arrow";
+import type { ReferencePair, ReferencePairs } from "../frame/referencePairs.js";
+import { nullableData } from "../frame/sourceBatch.js";
+import { driftKernel, type KernelInput } from "./driftKernel.js";
+import { emptyTally, type DriftTally } from "./driftTally.js";
+import type { Metric } from "./metric.js";
+import { reasonOfCode } from "./nullReason.js";
+import { prepareReference, type PreparedReference } from "./preparedReference.js";
+
+/** Finds the reference vector of a pair, or undefined when there is none. */
+export type ReferenceLookup = (pair: ReferencePair) => ArrayLike<number> | undefined;
+
+/**
+ * Runs the kernel over source batches: resolves each (prompt, model) pair
+ * once, as it first appears, and keeps the tally of what was found.
+ */
+export class BatchDrift {
+  readonly tally: DriftTally = emptyTally();
+  private readonly references: (PreparedReference | undefined)[] = [];
+
+  constructor(
+    private readonly pairs: ReferencePairs,
+    private readonly lookup: ReferenceLookup,
+    private readonly metric: Metric,
+  ) {}
+
+  /** The batch's semantic_drift column (NULL where the kernel gave a reason). */
+  run(batch: RecordBatch): Data<Float64> {
+    for (let key = this.references.length; key < this.pairs.size; key++) {
+      const vector = this.lookup(this.pairs.pair(key));
+      this.references.push(vector === undefined ? undefined : prepareReference(vector));
+    }
+    const input = kernelInput(batch);
+    const { drift, reason } = driftKernel(input, this.references, this.metric);
+    const valid = new Uint8Array(input.rows);
+    const tally = this.tally;
+    for (let i = 0; i < input.rows; i++) {
+      const code = reason[i]!;
+      if (code === 0) {
+        valid[i] = 1;
+        continue;
+      }
+      const why = reasonOfCode(code);
+      tally.nullReasons[why]++;
+      if (why === "missing_reference" || why === "dimension_mismatch") this.note(why, input, i);
+    }
+    tally.rows += input.rows;
+    tally.rowsWithDrift += count(valid);
+    return nullableData(new Float64(), drift, valid);
+  }
+
+  private note(why: "missing_reference" | "dimension_mismatch", input: KernelInput, row: number): void {
+    const key = input.referenceKey[row]!;
+    const { initialPrompt, embeddingModel } = this.pairs.pair(key);
+    if (why === "missing_reference") {
+      const prompts = (this.tally.missing[embeddingModel] ??= {});
+      prompts[initialPrompt] = (prompts[initialPrompt] ?? 0) + 1;
+      return;
+    }
+    const entry = (this.tally.mismatched[embeddingModel] ??= {
+      dimensions: [],
+      reference: this.references[key]!.dimension,
+      rows: 0,
+    });
+    if (!entry.dimensions.includes(input.dimension)) entry.dimensions.push(input.dimension);
+    entry.rows++;
+  }
+}
+
+function count(valid: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < valid.length; i++) n += valid[i]!;
+  return n;
+}
+
+/** The kernel's view of a source batch: flat float32 rows plus per-row status and key. */
+export function kernelInput(batch: RecordBatch): KernelInput {
+  const vector = batch.getChild("vector")!.data[0]!;
+  return {
+    rows: batch.numRows,
+    dimension: (vector.type as { listSize: number }).listSize,
+    values: vector.children[0]!.values as Float32Array,
+    status: batch.getChild("vector_status")!.data[0]!.values as Uint8Array,
+    referenceKey: batch.getChild("reference_key")!.data[0]!.values as Int32Array,
+  };
+}
