@@ -1,26 +1,26 @@
 import { openSource } from "./src/sources/openSource.ts";
-import { ReferencePairs } from "./src/frame/referencePairs.ts";
+import { workerDriftStream } from "./src/parallel/workerDriftStream.ts";
+import { localDriftStream } from "./src/driftStream.ts";
 import { ParquetSink } from "./src/sink/parquetSink.ts";
-import { driftKernel } from "./src/kernel/driftKernel.ts";
-import { nullableData } from "./src/frame/sourceBatch.ts";
-import { Float64 } from "apache-arrow";
+import { ReferenceResolver } from "./src/reference/referenceResolver.ts";
 const path = process.argv[2]!;
+const workers = Number(process.argv[3] ?? 2);
+const sinkOn = process.argv[4] !== "nosink";
+const t0 = performance.now();
 const src = openSource(path);
-const batches = [];
-let t = performance.now();
-for (const b of src.scan({ excludePrompts: new Set(), pairs: new ReferencePairs(), batchRows: 2048 })) batches.push(b);
-console.log("scan", ((performance.now() - t) / 1000).toFixed(2));
-t = performance.now();
-const drifts = batches.map((b) => {
-  const v = b.getChild("vector")!.data[0]!;
-  const out = driftKernel({ rows: b.numRows, dimension: (v.type as any).listSize, values: v.children[0]!.values, status: b.getChild("vector_status")!.data[0]!.values, referenceKey: b.getChild("reference_key")!.data[0]!.values }, [], "euclid");
-  return nullableData(new Float64(), out.drift, new Uint8Array(b.numRows).fill(1));
-});
-console.log("kernel", ((performance.now() - t) / 1000).toFixed(2));
-const sink = await ParquetSink.open("/work/scratch/prof.parquet");
-t = performance.now();
-batches.forEach((b, i) => sink.append(b, drifts[i]!));
-console.log("append", ((performance.now() - t) / 1000).toFixed(2));
-t = performance.now();
-await sink.finish({});
-console.log("copy", ((performance.now() - t) / 1000).toFixed(2));
+const resolver = new ReferenceResolver([]);
+const opts = { excludePrompts: new Set<string>(), batchRows: 2048, metric: "euclid" as const, lookup: (p: any) => resolver.resolve(p)?.vector };
+const stream = workers > 1 ? await workerDriftStream(src, { ...opts, workers, fileVectors: [] }) : localDriftStream(src, opts);
+const sink = sinkOn ? await ParquetSink.open("/work/scratch/prof.parquet") : undefined;
+let tAppend = 0, n = 0, tFirst = 0;
+for await (const { batch, drift } of stream.batches()) {
+  if (!tFirst) tFirst = performance.now() - t0;
+  const t = performance.now();
+  sink?.append(batch, drift);
+  tAppend += performance.now() - t; n += batch.numRows;
+}
+const tScan = performance.now() - t0;
+const t = performance.now();
+await sink?.finish({});
+console.log({ workers, rows: n, first: (tFirst/1000).toFixed(2), scanDone: (tScan / 1000).toFixed(2), append: (tAppend / 1000).toFixed(2), copy: ((performance.now() - t) / 1000).toFixed(2) });
+src.close();

@@ -3,6 +3,9 @@ import { basename, dirname, extname, join, resolve } from "node:path";
 import { PanicDriftError } from "./errors.js";
 import type { ReferencePair } from "./frame/referencePairs.js";
 import { localDriftStream } from "./driftStream.js";
+import { workerDriftStream } from "./parallel/workerDriftStream.js";
+import type { PromptVector } from "./reference/promptVector.js";
+import { availableParallelism } from "node:os";
 import { dimensionMismatchMessages, missingReferenceMessages } from "./kernel/driftTally.js";
 import type { Metric } from "./kernel/metric.js";
 import { emptyReasonCounts, type NullReason } from "./kernel/nullReason.js";
@@ -33,7 +36,16 @@ export interface ComputeOptions {
   force?: boolean;
   /** Rows per Arrow batch (memory is bounded by it). */
   batchRows?: number;
+  /**
+   * Parallel readers (threads, each with its own connection to the same
+   * snapshot). Default: up to 2 (the cores), or 1 for small inputs where
+   * starting threads costs more than it saves.
+   */
+  workers?: number;
 }
+
+/** Below this many embedding rows one reader on the main thread is faster. */
+const PARALLEL_MIN_ROWS = 20_000;
 
 export interface ComputeHooks {
   /** Called after each batch while computing. */
@@ -91,7 +103,7 @@ export async function computeDrift(options: ComputeOptions, hooks: ComputeHooks 
 
     const sink = await ParquetSink.open(output);
     try {
-      const run = computeInto(source, sink, new ReferenceResolver(fileVectors), metric, new Set(excluded), options, hooks);
+      const run = computeInto(source, sink, fileVectors, metric, new Set(excluded), options, hooks);
       const counts = await run;
       const warnings = counts.warnings;
       if (options.strict && counts.missing.length > 0) {
@@ -137,19 +149,24 @@ interface RunCounts {
 async function computeInto(
   source: DriftSource,
   sink: ParquetSink,
-  resolver: ReferenceResolver,
+  fileVectors: PromptVector[],
   metric: Metric,
   excludePrompts: ReadonlySet<string>,
   options: ComputeOptions,
   hooks: ComputeHooks,
 ): Promise<RunCounts> {
+  const resolver = new ReferenceResolver(fileVectors);
   const streamOptions = {
     excludePrompts,
     metric,
     batchRows: options.batchRows ?? 2048,
     lookup: (pair: ReferencePair) => resolver.resolve(pair)?.vector,
   };
-  const stream = localDriftStream(source, streamOptions);
+  const workers = options.workers ?? defaultWorkers(source);
+  const stream =
+    workers > 1
+      ? await workerDriftStream(source, { ...streamOptions, workers, fileVectors })
+      : localDriftStream(source, streamOptions);
   for await (const { batch, drift } of stream.batches()) {
     sink.append(batch, drift);
     hooks.onProgress?.(stream.progress());
@@ -163,6 +180,12 @@ async function computeInto(
     warnings: [...stream.warnings(), ...missing, ...dimensionMismatchMessages(tally)],
     missing,
   };
+}
+
+function defaultWorkers(source: DriftSource): number {
+  const [range] = source.partitions(1);
+  const rows = range === undefined ? 0 : range.to - range.from + 1;
+  return rows < PARALLEL_MIN_ROWS ? 1 : Math.max(1, Math.min(2, availableParallelism()));
 }
 
 function upToDate(found: Record<string, string | undefined>, output: string, metric: Metric, started: number): ComputeResult {

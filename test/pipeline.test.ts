@@ -66,6 +66,18 @@ describe("computeDrift against the independent float64 oracle", () => {
     expectSameFrame(await readFrame(out), runOracle(db));
   });
 
+  it("parallel readers (2 and 3 threads, each its own rowid range) give the same frame and counts", async () => {
+    const one = await computeDrift({ db, out: join(dir, "w1.parquet"), workers: 1 });
+    for (const workers of [2, 3]) {
+      const out = join(dir, `w${workers}.parquet`);
+      const result = await computeDrift({ db, out, workers, batchRows: 5 });
+      expectSameFrame(await readFrame(out), runOracle(db));
+      expect(result.null_reasons).toEqual(one.null_reasons);
+      expect(result.rows_with_drift).toBe(one.rows_with_drift);
+      expect(result.warnings.sort()).toEqual([...one.warnings].sort());
+    }
+  });
+
   it("cosine", async () => {
     const out = join(dir, "cosine.parquet");
     await computeDrift({ db, out, metric: "cosine" });

@@ -167,10 +167,16 @@ function dbBytes(db: string): number {
   return fs.statSync(db).size + (fs.existsSync(`${db}-wal`) ? fs.statSync(`${db}-wal`).size : 0);
 }
 
-function sqliteScalar(db: string, sql: string): unknown {
-  const r = spawnSync(process.execPath, ["-e", `const D=require("better-sqlite3");const d=new D(process.argv[1],{readonly:true});console.log(JSON.stringify(d.prepare(process.argv[2]).pluck().get()));d.close()`, db, sql], { cwd: REPO, encoding: "utf8" });
+/** Runs one read-only query in a child process (this one keeps no database handle open). */
+function sqliteAll(db: string, sql: string): unknown[][] {
+  const js = `const D=require("better-sqlite3");const d=new D(process.argv[1],{readonly:true,fileMustExist:true});console.log(JSON.stringify(d.prepare(process.argv[2]).raw(true).all()));d.close()`;
+  const r = spawnSync(process.execPath, ["-e", js, db, sql], { cwd: REPO, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`sqlite query failed: ${r.stderr}`);
-  return JSON.parse(r.stdout);
+  return JSON.parse(r.stdout) as unknown[][];
+}
+
+function sqliteScalar(db: string, sql: string): unknown {
+  return sqliteAll(db, sql)[0]?.[0];
 }
 
 // ---------------------------------------------------------------------------
@@ -333,6 +339,8 @@ async function benchDatabase(spec: DbSpec, info: DbInfo, repeat: number, cold: b
       notes.push(`eviction may not work: the cold floor (${coldFloor.toFixed(2)} s) is not clearly slower than the warm one (${warm.toFixed(2)} s); the disk may be as fast as the page cache (e.g. the host caches it)`);
     }
   }
+  const plan = sqliteAll(db, `EXPLAIN QUERY PLAN ${FLOOR_SQL}`).map((r) => String(r[3]));
+  notes.push(`floor query plan: ${plan.join("; ")}`);
   if (floorRows !== info.textEmbeddingRows) notes.push(`the floor query read ${floorRows} rows, the generator reports ${info.textEmbeddingRows} text embeddings`);
   return { spec, info, measurements, notes, correct, floorRows };
 }
@@ -462,6 +470,8 @@ function report(r: DbResult, repeat: number): string {
   return out.join("\n");
 }
 
+const loadAtStart = os.loadavg();
+
 function versions(): string {
   const py = spawnSync("python3", ["-c", "import sys, numpy; print(sys.version.split()[0], numpy.__version__)"], { encoding: "utf8" });
   const [python = "?", numpyVersion = "?"] = py.status === 0 ? py.stdout.trim().split(" ") : [];
@@ -469,9 +479,9 @@ function versions(): string {
   const cpu = os.cpus();
   return [
     `date: ${new Date().toISOString()}`,
-    `machine: ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? "?"}), ${(os.totalmem() / GB).toFixed(1)} GiB RAM, load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`,
+    `machine: ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? "?"}), ${(os.totalmem() / GB).toFixed(1)} GiB RAM, load average ${loadAtStart.map((x) => x.toFixed(2)).join(" ")} at the start, ${os.loadavg().map((x) => x.toFixed(2)).join(" ")} at the end`,
     `node ${process.version}, python ${python}, numpy ${numpyVersion}; panic-drift at ${git.status === 0 ? git.stdout.trim() : "?"} (plus any uncommitted changes)`,
-    `peak RSS from ${HAVE_TIME ? `${TIME} -v` : `python getrusage (${TIME} is missing)`}`,
+    `peak RSS from ${HAVE_TIME ? `${TIME} -v` : `python getrusage (${TIME} is missing)`}; databases cached in ${CACHE_DIR} (delete with: rm -f ${CACHE_DIR}/*)`,
   ].join("\n");
 }
 

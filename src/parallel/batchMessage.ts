@@ -1,0 +1,103 @@
+import {
+  Field,
+  Float64,
+  Int64,
+  RecordBatch,
+  Schema,
+  Struct,
+  TimestampMicrosecond,
+  Utf8,
+  makeData,
+  type Data,
+  type DataType,
+} from "apache-arrow";
+import type { DriftedBatch } from "../driftStream.js";
+import { FRAME_COLUMNS } from "../frame/sourceBatch.js";
+
+/**
+ * A drifted batch as a worker posts it: the frame's columns and the drift,
+ * each as its raw Arrow buffers, moved (transferred), never copied or
+ * re-encoded. The vectors stay in the worker: the sink does not need them.
+ */
+type Kind = "utf8" | "int64" | "timestamp" | "float64";
+
+interface ColumnMessage {
+  name: string;
+  kind: Kind;
+  length: number;
+  nullCount: number;
+  nullBitmap?: Uint8Array;
+  values: ArrayBufferView;
+  valueOffsets?: Int32Array;
+}
+
+export interface BatchMessage {
+  columns: ColumnMessage[];
+}
+
+function kindOf(type: DataType): Kind {
+  if (type instanceof Utf8) return "utf8";
+  if (type instanceof TimestampMicrosecond) return "timestamp";
+  if (type instanceof Int64) return "int64";
+  if (type instanceof Float64) return "float64";
+  throw new Error(`cannot post a column of type ${String(type)}`);
+}
+
+function typeOf(kind: Kind): DataType {
+  switch (kind) {
+    case "utf8":
+      return new Utf8();
+    case "timestamp":
+      return new TimestampMicrosecond();
+    case "int64":
+      return new Int64();
+    case "float64":
+      return new Float64();
+  }
+}
+
+function columnMessage(name: string, data: Data): ColumnMessage {
+  return {
+    name,
+    kind: kindOf(data.type),
+    length: data.length,
+    nullCount: data.nullCount,
+    ...(data.nullCount > 0 && data.nullBitmap ? { nullBitmap: data.nullBitmap } : {}),
+    values: data.values as ArrayBufferView,
+    ...(data.valueOffsets ? { valueOffsets: data.valueOffsets as Int32Array } : {}),
+  };
+}
+
+/** The message and the buffers to transfer with it. */
+export function toBatchMessage({ batch, drift }: DriftedBatch): { message: BatchMessage; transfer: ArrayBuffer[] } {
+  const columns = FRAME_COLUMNS.map((name) => columnMessage(name, batch.getChild(name)!.data[0]!));
+  columns.push(columnMessage("semantic_drift", drift));
+  const buffers = new Set<ArrayBuffer>();
+  for (const c of columns) {
+    for (const view of [c.values, c.valueOffsets, c.nullBitmap]) if (view) buffers.add(view.buffer as ArrayBuffer);
+  }
+  return { message: { columns }, transfer: [...buffers] };
+}
+
+export function fromBatchMessage(message: BatchMessage): DriftedBatch {
+  const frame = message.columns.filter((c) => c.name !== "semantic_drift");
+  const driftColumn = message.columns.find((c) => c.name === "semantic_drift")!;
+  const fields = frame.map((c) => new Field(c.name, typeOf(c.kind), true));
+  const children = frame.map(dataOf);
+  const length = children[0]?.length ?? 0;
+  const schema = new Schema(fields);
+  const batch = new RecordBatch(schema, makeData({ type: new Struct(fields), length, nullCount: 0, children }));
+  return { batch, drift: dataOf(driftColumn) as Data<Float64> };
+}
+
+function dataOf(c: ColumnMessage): Data {
+  const props = {
+    type: typeOf(c.kind),
+    length: c.length,
+    nullCount: c.nullCount,
+    nullBitmap: c.nullBitmap,
+    data: c.values,
+    valueOffsets: c.valueOffsets,
+  };
+  return (makeData as (p: typeof props) => Data)(props);
+}
