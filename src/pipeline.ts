@@ -168,7 +168,7 @@ async function computeInto(
       ? await workerDriftStream(source, { ...streamOptions, workers, fileVectors })
       : localDriftStream(source, streamOptions);
   for await (const { batch, drift } of stream.batches()) {
-    sink.append(batch, drift);
+    await sink.append(batch, drift);
     hooks.onProgress?.(stream.progress());
   }
   const tally = stream.tally();

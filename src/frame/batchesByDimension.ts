@@ -1,6 +1,7 @@
 import type { RecordBatch } from "apache-arrow";
 import { SourceBatchBuilder, type SourceRow } from "./sourceBatch.js";
 import { VectorStatus } from "./vectorStatus.js";
+import type { RunTable } from "./runTable.js";
 
 /** Vector bytes one open batch may hold, so a corrupt giant blob cannot balloon memory. */
 const MAX_BATCH_VECTOR_BYTES = 16 * 1024 * 1024;
@@ -16,7 +17,10 @@ export class BatchesByDimension {
   private readonly open = new Map<number, SourceBatchBuilder>();
   private last: SourceBatchBuilder | undefined;
 
-  constructor(private readonly batchRows: number) {}
+  constructor(
+    private readonly batchRows: number,
+    private readonly runs: RunTable,
+  ) {}
 
   /** Batches that filled up, in the order they did; the caller takes them out. */
   readonly ready: RecordBatch[] = [];
@@ -51,7 +55,7 @@ export class BatchesByDimension {
   private create(dimension: number): SourceBatchBuilder {
     const rowBytes = Math.max(4, dimension * 4);
     const capacity = Math.max(1, Math.min(this.batchRows, Math.floor(MAX_BATCH_VECTOR_BYTES / rowBytes)));
-    const builder = new SourceBatchBuilder(dimension, capacity);
+    const builder = new SourceBatchBuilder(dimension, capacity, this.runs);
     this.open.set(dimension, builder);
     return builder;
   }

@@ -15,6 +15,8 @@ import {
   type Data,
 } from "apache-arrow";
 import { VectorStatus } from "./vectorStatus.js";
+import { nullableData, nullBitmap, utf8Data } from "./arrowColumns.js";
+import { RUN_COLUMNS, runColumnType, type RunColumn, type RunTable } from "./runTable.js";
 
 /**
  * The Arrow record batch every source hands to the kernel: the output frame's
@@ -39,11 +41,9 @@ export const FRAME_COLUMNS = [
 ] as const;
 export type FrameColumn = (typeof FRAME_COLUMNS)[number];
 
-/** Every frame column but the timestamps and sequence_number is text. */
-type TextColumn = Exclude<FrameColumn, "started_at" | "completed_at" | "sequence_number">;
-const TEXT_COLUMNS = FRAME_COLUMNS.filter(
-  (c): c is TextColumn => c !== "started_at" && c !== "completed_at" && c !== "sequence_number",
-);
+/** Per-embedding text columns (the run columns are dictionary-encoded, see runTable.ts). */
+type TextColumn = Exclude<FrameColumn, "started_at" | "completed_at" | "sequence_number" | RunColumn>;
+const TEXT_COLUMNS = ["id", "invocation_id", "embedding_model", "text_model", "text"] as const satisfies readonly TextColumn[];
 
 export interface SourceRow {
   id: string;
@@ -52,13 +52,11 @@ export interface SourceRow {
   /** Microseconds since the epoch, naive UTC. */
   started_at: bigint | null;
   completed_at: bigint | null;
-  run_id: string;
+  /** Index of the row's run in the source's RunTable. */
+  run_index: number;
   sequence_number: number;
   text_model: string | null;
   text: string | null;
-  initial_prompt: string;
-  network: string | null;
-  experiment_id: string | null;
 }
 
 export function sourceBatchSchema(dimension: number): Schema {
@@ -68,13 +66,13 @@ export function sourceBatchSchema(dimension: number): Schema {
     new Field("embedding_model", new Utf8(), false),
     new Field("started_at", new TimestampMicrosecond(), true),
     new Field("completed_at", new TimestampMicrosecond(), true),
-    new Field("run_id", new Utf8(), false),
+    new Field("run_id", runColumnType("run_id"), false),
     new Field("sequence_number", new Int64(), false),
     new Field("text_model", new Utf8(), true),
     new Field("text", new Utf8(), true),
-    new Field("initial_prompt", new Utf8(), false),
-    new Field("network", new Utf8(), true),
-    new Field("experiment_id", new Utf8(), true),
+    new Field("initial_prompt", runColumnType("initial_prompt"), false),
+    new Field("network", runColumnType("network"), true),
+    new Field("experiment_id", runColumnType("experiment_id"), true),
     new Field("reference_key", new Int32(), false),
     new Field("vector_status", new Uint8(), false),
     new Field("vector", new FixedSizeList(dimension, new Field("item", new Float32(), false)), true),
@@ -90,12 +88,17 @@ export class SourceBatchBuilder {
   private readonly completedAt: BigInt64Array;
   private readonly timeValid: [Uint8Array, Uint8Array];
   private readonly sequence: BigInt64Array;
+  private readonly runIndex: Int32Array;
   private readonly referenceKey: Int32Array;
   private readonly status: Uint8Array;
   private readonly vectorBytes: Uint8Array;
   private count = 0;
 
-  constructor(dimension: number, capacity: number) {
+  constructor(
+    dimension: number,
+    capacity: number,
+    private readonly runs: RunTable,
+  ) {
     this.dimension = dimension;
     this.capacity = capacity;
     this.text = Object.fromEntries(TEXT_COLUMNS.map((c) => [c, [] as (string | null)[]])) as Record<
@@ -106,6 +109,7 @@ export class SourceBatchBuilder {
     this.completedAt = new BigInt64Array(capacity);
     this.timeValid = [new Uint8Array(capacity), new Uint8Array(capacity)];
     this.sequence = new BigInt64Array(capacity);
+    this.runIndex = new Int32Array(capacity);
     this.referenceKey = new Int32Array(capacity);
     this.status = new Uint8Array(capacity);
     // One contiguous float32 buffer: the kernel reads it as a flat Float32Array.
@@ -132,6 +136,7 @@ export class SourceBatchBuilder {
     this.timeValid[1][i] = row.completed_at === null ? 0 : 1;
     this.completedAt[i] = row.completed_at ?? 0n;
     this.sequence[i] = BigInt(row.sequence_number);
+    this.runIndex[i] = row.run_index;
     this.referenceKey[i] = referenceKey;
     this.status[i] = status;
     if (status === VectorStatus.ok && blob !== null) {
@@ -152,6 +157,12 @@ export class SourceBatchBuilder {
     for (const column of TEXT_COLUMNS) columns[column] = utf8Data(this.text[column]);
     columns.started_at = nullableData(new TimestampMicrosecond(), this.startedAt.subarray(0, n), this.timeValid[0].subarray(0, n));
     columns.completed_at = nullableData(new TimestampMicrosecond(), this.completedAt.subarray(0, n), this.timeValid[1].subarray(0, n));
+    const runIndex = this.runIndex.subarray(0, n);
+    for (const column of RUN_COLUMNS) {
+      const dictionary = this.runs.dictionary(column);
+      // A NULL run value (a run without experiment) stays NULL through its dictionary entry.
+      columns[column] = makeData({ type: runColumnType(column), length: n, data: runIndex, dictionary });
+    }
     columns.sequence_number = makeData({ type: new Int64(), length: n, data: this.sequence.subarray(0, n) });
     columns.reference_key = makeData({ type: new Int32(), length: n, data: this.referenceKey.subarray(0, n) });
     columns.vector_status = makeData({ type: new Uint8(), length: n, data: this.status.subarray(0, n) });
@@ -169,52 +180,3 @@ export class SourceBatchBuilder {
   }
 }
 
-/** Packs a validity byte per row into Arrow's bitmap (or none when all valid). */
-export function nullBitmap(valid: Uint8Array): { bitmap: Uint8Array | undefined; nullCount: number } {
-  let nullCount = 0;
-  const bitmap = new Uint8Array((valid.length + 7) >> 3);
-  for (let i = 0; i < valid.length; i++) {
-    if (valid[i]) bitmap[i >> 3]! |= 1 << (i & 7);
-    else nullCount++;
-  }
-  return { bitmap: nullCount === 0 ? undefined : bitmap, nullCount };
-}
-
-/** A fixed-width Arrow column with its validity taken from one byte per row. */
-export function nullableData<T extends TimestampMicrosecond | Float64>(type: T, values: T["TArray"], valid: Uint8Array): Data<T> {
-  const nulls = nullBitmap(valid);
-  const props = { type, length: valid.length, nullCount: nulls.nullCount, nullBitmap: nulls.bitmap, data: values };
-  // makeData's overloads cannot follow a generic T; the props are right for both types.
-  return (makeData as (p: typeof props) => Data<T>)(props);
-}
-
-const encoder = new TextEncoder();
-
-/** Encodes strings into one Arrow Utf8 column in a single buffer. */
-export function utf8Data(values: readonly (string | null)[]): Data<Utf8> {
-  const n = values.length;
-  let units = 0;
-  for (const v of values) if (v !== null) units += v.length;
-  // A UTF-16 code unit never takes more than 3 UTF-8 bytes.
-  const bytes = new Uint8Array(units * 3);
-  const offsets = new Int32Array(n + 1);
-  const valid = new Uint8Array(n);
-  let at = 0;
-  for (let i = 0; i < n; i++) {
-    const v = values[i];
-    if (v !== null && v !== undefined) {
-      valid[i] = 1;
-      at += encoder.encodeInto(v, bytes.subarray(at)).written;
-    }
-    offsets[i + 1] = at;
-  }
-  const nulls = nullBitmap(valid);
-  return makeData({
-    type: new Utf8(),
-    length: n,
-    nullCount: nulls.nullCount,
-    nullBitmap: nulls.bitmap,
-    valueOffsets: offsets,
-    data: bytes.subarray(0, at),
-  });
-}

@@ -1,6 +1,6 @@
 import { Float64, type Data, type RecordBatch } from "apache-arrow";
 import type { ReferencePair, ReferencePairs } from "../frame/referencePairs.js";
-import { nullableData } from "../frame/sourceBatch.js";
+import { nullableData } from "../frame/arrowColumns.js";
 import { driftKernel, type KernelInput } from "./driftKernel.js";
 import { emptyTally, type DriftTally } from "./driftTally.js";
 import type { Metric } from "./metric.js";

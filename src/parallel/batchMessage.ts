@@ -1,4 +1,5 @@
 import {
+  Dictionary,
   Field,
   Float64,
   Int64,
@@ -13,13 +14,14 @@ import {
 } from "apache-arrow";
 import type { DriftedBatch } from "../driftStream.js";
 import { FRAME_COLUMNS } from "../frame/sourceBatch.js";
+import { runColumnType, type RunColumn, type RunTable } from "../frame/runTable.js";
 
 /**
  * A drifted batch as a worker posts it: the frame's columns and the drift,
  * each as its raw Arrow buffers, moved (transferred), never copied or
  * re-encoded. The vectors stay in the worker: the sink does not need them.
  */
-type Kind = "utf8" | "int64" | "timestamp" | "float64";
+type Kind = "utf8" | "int64" | "timestamp" | "float64" | "run";
 
 interface ColumnMessage {
   name: string;
@@ -36,6 +38,8 @@ export interface BatchMessage {
 }
 
 function kindOf(type: DataType): Kind {
+  // Run columns: only the indices travel; the receiver has the same run table.
+  if (type instanceof Dictionary) return "run";
   if (type instanceof Utf8) return "utf8";
   if (type instanceof TimestampMicrosecond) return "timestamp";
   if (type instanceof Int64) return "int64";
@@ -43,7 +47,7 @@ function kindOf(type: DataType): Kind {
   throw new Error(`cannot post a column of type ${String(type)}`);
 }
 
-function typeOf(kind: Kind): DataType {
+function typeOf(kind: Exclude<Kind, "run">): DataType {
   switch (kind) {
     case "utf8":
       return new Utf8();
@@ -79,18 +83,23 @@ export function toBatchMessage({ batch, drift }: DriftedBatch): { message: Batch
   return { message: { columns }, transfer: [...buffers] };
 }
 
-export function fromBatchMessage(message: BatchMessage): DriftedBatch {
+/** Rebuilds the batch; `runs` must be the run table of the same snapshot as the sender's. */
+export function fromBatchMessage(message: BatchMessage, runs: RunTable): DriftedBatch {
   const frame = message.columns.filter((c) => c.name !== "semantic_drift");
   const driftColumn = message.columns.find((c) => c.name === "semantic_drift")!;
-  const fields = frame.map((c) => new Field(c.name, typeOf(c.kind), true));
-  const children = frame.map(dataOf);
+  const children = frame.map((c) => dataOf(c, runs));
+  const fields = frame.map((c, i) => new Field(c.name, children[i]!.type, true));
   const length = children[0]?.length ?? 0;
   const schema = new Schema(fields);
   const batch = new RecordBatch(schema, makeData({ type: new Struct(fields), length, nullCount: 0, children }));
-  return { batch, drift: dataOf(driftColumn) as Data<Float64> };
+  return { batch, drift: dataOf(driftColumn, runs) as Data<Float64> };
 }
 
-function dataOf(c: ColumnMessage): Data {
+function dataOf(c: ColumnMessage, runs: RunTable): Data {
+  if (c.kind === "run") {
+    const column = c.name as RunColumn;
+    return makeData({ type: runColumnType(column), length: c.length, data: c.values as Int32Array, dictionary: runs.dictionary(column) });
+  }
   const props = {
     type: typeOf(c.kind),
     length: c.length,

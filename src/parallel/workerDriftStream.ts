@@ -96,6 +96,7 @@ export async function workerDriftStream(source: DriftSource, options: WorkerStre
   }
 
   const ranges = source.partitions(threads.length);
+  const runs = source.runRecords();
   threads.forEach((t, i) => {
     const range = ranges[i];
     if (range === undefined) {
@@ -117,7 +118,7 @@ export async function workerDriftStream(source: DriftSource, options: WorkerStre
           if (message.type === "error") throw workerError(message);
           if (message.type === "batch") {
             thread.progress = message.progress;
-            yield fromBatchMessage(message.batch);
+            yield fromBatchMessage(message.batch, runs);
             Atomics.sub(thread.inFlight, 0, 1);
             Atomics.notify(thread.inFlight, 0);
           } else if (message.type === "done") {

@@ -1,7 +1,9 @@
 import duckdb from "@duckdb/node-bindings";
 import {
+  INTEGER,
   DuckDBDataChunk,
   DuckDBInstance,
+  type DuckDBType,
   type DuckDBAppender,
   type DuckDBConnection,
 } from "@duckdb/node-api";
@@ -11,7 +13,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PanicDriftError } from "../errors.js";
 import { AtomicOutput } from "./atomicOutput.js";
+import { RUN_COLUMNS, type RunColumn } from "../frame/runTable.js";
 import { OUTPUT_COLUMNS, OUTPUT_ORDER, OUTPUT_TYPES, type OutputColumn } from "./outputColumns.js";
+
+/** How the frame table stores each column: run columns as indices into their dictionary table. */
+const STORAGE_TYPES: Readonly<Record<OutputColumn, DuckDBType>> = {
+  ...OUTPUT_TYPES,
+  ...Object.fromEntries(RUN_COLUMNS.map((c) => [c, INTEGER])),
+};
+const STORAGE_COLUMN_TYPES = OUTPUT_COLUMNS.map((c) => STORAGE_TYPES[c]);
+
+function isRunColumn(column: string): column is RunColumn {
+  return (RUN_COLUMNS as readonly string[]).includes(column);
+}
 
 /** DuckDB's vector size: a data chunk holds at most this many rows. */
 const CHUNK_ROWS = 2048;
@@ -47,8 +61,9 @@ export class ParquetSink {
         preserve_insertion_order: "false",
       });
       const connection = await instance.connect();
-      const columns = OUTPUT_COLUMNS.map((c) => `"${c}" ${OUTPUT_TYPES[c].toString()}`).join(", ");
+      const columns = OUTPUT_COLUMNS.map((c) => `"${c}" ${STORAGE_TYPES[c].toString()}`).join(", ");
       await connection.run(`CREATE TABLE frame (${columns})`);
+      for (const c of RUN_COLUMNS) await connection.run(`CREATE TABLE "dict_${c}" (k INTEGER, v VARCHAR)`);
       const appender = await connection.createAppender("frame");
       return new ParquetSink(output, instance, connection, appender, spillDir);
     } catch (error) {
@@ -59,12 +74,13 @@ export class ParquetSink {
   }
 
   /** Appends the frame columns of `batch` with its computed drift column. */
-  append(batch: RecordBatch, drift: Data): void {
+  async append(batch: RecordBatch, drift: Data): Promise<void> {
     const n = batch.numRows;
+    for (const column of RUN_COLUMNS) await this.registerDictionary(column, batch.getChild(column)?.data[0]);
     const columns = OUTPUT_COLUMNS.map((name) => (name === "semantic_drift" ? drift : batch.getChild(name)?.data[0]));
     for (let start = 0; start < n; start += CHUNK_ROWS) {
       const rows = Math.min(CHUNK_ROWS, n - start);
-      const chunk = DuckDBDataChunk.create(OUTPUT_COLUMNS.map((c) => OUTPUT_TYPES[c]), rows);
+      const chunk = DuckDBDataChunk.create(STORAGE_COLUMN_TYPES, rows);
       OUTPUT_COLUMNS.forEach((name, index) => {
         const data = columns[index];
         if (data === undefined) throw new Error(`source batch lacks column ${name}`);
@@ -72,6 +88,30 @@ export class ParquetSink {
       });
       this.appender.appendDataChunk(chunk);
     }
+  }
+
+  private readonly dictionaries = new Map<RunColumn, unknown>();
+
+  /**
+   * Run columns arrive as indices into one dictionary per source (the run
+   * table); its values are stored once, in a side table joined at the end.
+   */
+  private async registerDictionary(column: RunColumn, data: Data | undefined): Promise<void> {
+    const dictionary = data?.dictionary;
+    if (dictionary === undefined) throw new Error(`run column ${column} is not dictionary-encoded`);
+    const known = this.dictionaries.get(column);
+    if (known === dictionary) return;
+    if (known !== undefined) throw new Error(`run column ${column} changed its dictionary mid-stream`);
+    this.dictionaries.set(column, dictionary);
+    const appender = await this.connection.createAppender(`dict_${column}`);
+    for (let k = 0; k < dictionary.length; k++) {
+      appender.appendInteger(k);
+      const value = dictionary.get(k) as string | null;
+      if (value === null) appender.appendNull();
+      else appender.appendVarchar(value);
+      appender.endRow();
+    }
+    appender.closeSync();
   }
 
   /**
@@ -86,8 +126,10 @@ export class ParquetSink {
         .map(([k, v]) => `${sqlString(k)}: ${sqlString(v)}`)
         .join(", ");
       const order = OUTPUT_ORDER.map((c) => `"${c}"`).join(", ");
+      const select = OUTPUT_COLUMNS.map((c) => (isRunColumn(c) ? `"d_${c}".v AS "${c}"` : `f."${c}"`)).join(", ");
+      const joins = RUN_COLUMNS.map((c) => `LEFT JOIN "dict_${c}" AS "d_${c}" ON "d_${c}".k = f."${c}"`).join(" ");
       const reader = await this.connection.runAndReadAll(
-        `COPY (SELECT * FROM frame ORDER BY ${order}) TO ${sqlString(this.output.temporary)}
+        `COPY (SELECT ${select} FROM frame AS f ${joins} ORDER BY ${order}) TO ${sqlString(this.output.temporary)}
          (FORMAT parquet, COMPRESSION zstd${kv ? `, KV_METADATA {${kv}}` : ""})`,
       );
       const written = Number(reader.getRows()[0]?.[0] ?? 0);
@@ -129,7 +171,7 @@ export class ParquetSink {
  */
 function fillColumn(chunk: DuckDBDataChunk, index: number, name: OutputColumn, data: Data, start: number, rows: number): void {
   const vector = duckdb.data_chunk_get_vector(chunk.chunk, index);
-  if (OUTPUT_TYPES[name].typeId === OUTPUT_TYPES.text.typeId) {
+  if (STORAGE_TYPES[name].typeId === OUTPUT_TYPES.text.typeId) {
     const utf8 = data as Data<Utf8>;
     const offsets = utf8.valueOffsets;
     const bytes = utf8.values;

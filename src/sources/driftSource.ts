@@ -1,5 +1,6 @@
 import type { RecordBatch } from "apache-arrow";
 import type { ReferencePairs } from "../frame/referencePairs.js";
+import type { RunTable } from "../frame/runTable.js";
 import type { InputFingerprint } from "./inputFingerprint.js";
 
 export interface ScanOptions {
@@ -38,6 +39,8 @@ export interface DriftSource {
   /** Starts the read snapshot (idempotent); every read until release() sees it. */
   pin(): void;
   release(): void;
+  /** The runs of the pinned snapshot; rows refer to them by index. */
+  runRecords(): RunTable;
   /** Cuts the input into about equal ranges for parallel readers. */
   partitions(parts: number): RowidRange[];
   /** Reads the input (or one range of it) as source batches, inside the pinned snapshot. */

@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import type { RecordBatch } from "apache-arrow";
 import { BatchesByDimension } from "../frame/batchesByDimension.js";
 import type { SourceRow } from "../frame/sourceBatch.js";
+import { RunTable } from "../frame/runTable.js";
 import { VectorStatus } from "../frame/vectorStatus.js";
 import type { DriftSource, RowidRange, ScanOptions, ScanProgress } from "./driftSource.js";
 import { sqliteFingerprint, type InputFingerprint } from "./inputFingerprint.js";
@@ -19,10 +20,9 @@ export const PYTHON_ERA_TABLES = {
 } as const;
 
 interface RunInfo {
-  readonly id: string;
+  /** Index in the snapshot's RunTable. */
+  readonly index: number;
   readonly initialPrompt: string;
-  readonly network: string | null;
-  readonly experimentId: string | null;
   /** Reference-pair key per embedding model, filled as models are met. */
   readonly keys: Map<string, number>;
 }
@@ -40,7 +40,8 @@ const SCAN_SQL = `
   CROSS JOIN invocation AS i ON i.id = e.invocation_id
   WHERE i.type = 'TEXT' AND e.rowid BETWEEN ? AND ?`;
 
-const RUNS_SQL = `SELECT id, initial_prompt, network, experiment_id FROM run`;
+// In rowid order, so that every connection on one snapshot numbers the runs alike.
+const RUNS_SQL = `SELECT id, initial_prompt, network, experiment_id FROM run ORDER BY rowid`;
 
 /** A first-generation (Python/SQLModel) panic-tda SQLite database. */
 export class PythonEraSqliteSource implements DriftSource {
@@ -52,6 +53,7 @@ export class PythonEraSqliteSource implements DriftSource {
   private rowidDone = 0;
   private rowidTotal = 0;
   private runs: Map<string, RunInfo> | undefined;
+  private runTable = new RunTable();
   private span: RowidRange = { from: 1, to: 0 };
 
   constructor(
@@ -116,7 +118,7 @@ export class PythonEraSqliteSource implements DriftSource {
     this.rowidDone = from - 1;
     this.rowidTotal = Math.max(0, to - from + 1);
     try {
-      const router = new BatchesByDimension(options.batchRows);
+      const router = new BatchesByDimension(options.batchRows, this.runTable);
       const statement = db.prepare(SCAN_SQL).raw(true);
       const row: SourceRow = {
         id: "",
@@ -124,13 +126,10 @@ export class PythonEraSqliteSource implements DriftSource {
         embedding_model: "",
         started_at: null,
         completed_at: null,
-        run_id: "",
+        run_index: 0,
         sequence_number: 0,
         text_model: null,
         text: null,
-        initial_prompt: "",
-        network: null,
-        experiment_id: null,
       };
       let badTimestamps = 0;
       for (const raw of statement.iterate(from, to) as IterableIterator<unknown[]>) {
@@ -153,13 +152,10 @@ export class PythonEraSqliteSource implements DriftSource {
         if ((row.started_at === null && startedAt != null) || (row.completed_at === null && completedAt != null)) {
           badTimestamps++;
         }
-        row.run_id = run.id;
+        row.run_index = run.index;
         row.sequence_number = Number(sequence);
         row.text_model = textModel == null ? null : String(textModel);
         row.text = text == null ? null : String(text);
-        row.initial_prompt = run.initialPrompt;
-        row.network = run.network;
-        row.experiment_id = run.experimentId;
         const [status, blob] = classifyVector(vector);
         router.push(row, key, status, blob);
         this.rowsDone++;
@@ -181,20 +177,28 @@ export class PythonEraSqliteSource implements DriftSource {
     this.db.close();
   }
 
+  /** The runs of the pinned snapshot, in the order rows refer to them. */
+  runRecords(): RunTable {
+    this.pin();
+    return this.runTable;
+  }
+
   private readRuns(): Map<string, RunInfo> {
     const runs = new Map<string, RunInfo>();
+    this.runTable = new RunTable();
     let badNetworks = 0;
     const rows = this.db.prepare(RUNS_SQL).raw(true).all() as unknown[][];
     for (const [id, prompt, network, experimentId] of rows) {
       const path = networkPath(network);
       if (path === undefined) badNetworks++;
-      runs.set(String(id), {
-        id: hyphenateUuid(String(id)),
-        initialPrompt: prompt == null ? "" : String(prompt),
+      const initialPrompt = prompt == null ? "" : String(prompt);
+      const index = this.runTable.add({
+        run_id: hyphenateUuid(String(id)),
+        initial_prompt: initialPrompt,
         network: path ?? null,
-        experimentId: experimentId == null ? null : hyphenateUuid(String(experimentId)),
-        keys: new Map(),
+        experiment_id: experimentId == null ? null : hyphenateUuid(String(experimentId)),
       });
+      runs.set(String(id), { index, initialPrompt, keys: new Map() });
     }
     if (badNetworks > 0) {
       this.warnings.push(

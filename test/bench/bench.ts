@@ -201,7 +201,8 @@ function timed(cmd: string, args: string[], rssFile: string): Sample & { stdout:
   const r: SpawnSyncReturns<string> = spawnSync(exe, argv, { cwd: REPO, encoding: "utf8", maxBuffer: 64 * MB });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) {
-    throw new Error(`command failed (exit ${r.status ?? r.signal}): ${cmd} ${args.join(" ")}\n${r.stderr}${fs.existsSync(rssFile) ? fs.readFileSync(rssFile, "utf8") : ""}`);
+    const timeLines = (fs.existsSync(rssFile) ? fs.readFileSync(rssFile, "utf8") : "").split("\n").filter((l) => /Command terminated|Exit status/.test(l));
+    throw new Error(`command failed (exit ${r.status ?? r.signal}): ${cmd} ${args.join(" ")}\n${r.stderr}${timeLines.map((l) => l.trim()).join("\n")}`);
   }
   const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(fs.existsSync(rssFile) ? fs.readFileSync(rssFile, "utf8") : "");
   return { seconds, rssMB: m ? Number(m[1]) / 1024 : null, stdout: r.stdout };
@@ -319,7 +320,7 @@ async function benchDatabase(spec: DbSpec, info: DbInfo, repeat: number, cold: b
             const res = residentBytes(db);
             if (res === null) notes.push("eviction: fincore not available; judged from timings only");
             else if (res > 0.05 * fs.statSync(db).size) notes.push(`eviction does NOT seem to work: ${(res / MB).toFixed(0)} MB of the database still in the page cache after posix_fadvise(DONTNEED)`);
-            else log(`  eviction verified: ${(res / MB).toFixed(1)} MB of ${(fs.statSync(db).size / MB).toFixed(0)} MB still cached`);
+            else notes.push(`eviction verified with fincore: ${(res / MB).toFixed(1)} MB of ${(fs.statSync(db).size / MB).toFixed(0)} MB still in the page cache after posix_fadvise(DONTNEED)`);
           }
         }
         const s = run(key);

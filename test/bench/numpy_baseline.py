@@ -24,6 +24,7 @@ ORDER BY i.run_id, e.embedding_model, i.sequence_number, e.id
 """
 # Sorting in SQL is faster than np.lexsort afterwards (measured: free vs ~0.25 s on
 # 200k rows): SQLite walks ix_invocation_run_id and only sorts within each run.
+
 # Rows per matrix block and vectorised step. Small enough (25 MB of float64 at
 # 768-d) for malloc to reuse the temporaries instead of mapping fresh pages.
 CHUNK = 4096
