@@ -1,20 +1,12 @@
-import { readFileSync, realpathSync } from "node:fs";
+// Light imports only: the up-to-date path must not load DuckDB, Arrow or SQLite.
+import { readFileSync } from "node:fs";
 import { basename, dirname, extname, join, resolve } from "node:path";
-import { PanicDriftError } from "./errors.js";
-import type { ReferencePair } from "./frame/referencePairs.js";
-import { localDriftStream } from "./driftStream.js";
-import { workerDriftStream } from "./parallel/workerDriftStream.js";
-import type { PromptVector } from "./reference/promptVector.js";
-import { availableParallelism } from "node:os";
-import { dimensionMismatchMessages, missingReferenceMessages } from "./kernel/driftTally.js";
 import type { Metric } from "./kernel/metric.js";
 import { emptyReasonCounts, type NullReason } from "./kernel/nullReason.js";
-import { readPromptVectorsFile } from "./reference/promptVectorsFile.js";
-import { referenceDigest, ReferenceResolver } from "./reference/referenceResolver.js";
-import { FORMAT_VERSION, readCacheMetadata, settingsMatch, toKeyValue, type CacheSettings } from "./sink/cacheMetadata.js";
-import { ParquetSink } from "./sink/parquetSink.js";
-import type { DriftSource, ScanProgress } from "./sources/driftSource.js";
-import { openSource } from "./sources/openSource.js";
+import { referenceDigest } from "./reference/referenceResolver.js";
+import { FORMAT_VERSION, readCacheMetadata, settingsMatch, type CacheSettings } from "./sink/cacheMetadata.js";
+import type { ScanProgress } from "./sources/driftSource.js";
+import { sqliteFingerprint, type InputFingerprint } from "./sources/inputFingerprint.js";
 import { VERSION } from "./version.js";
 
 /** Upstream's junk test prompts, left out unless told otherwise. */
@@ -44,8 +36,7 @@ export interface ComputeOptions {
   workers?: number;
 }
 
-/** Below this many embedding rows one reader on the main thread is faster. */
-const PARALLEL_MIN_ROWS = 20_000;
+
 
 export interface ComputeHooks {
   /** Called after each batch while computing. */
@@ -71,124 +62,69 @@ export function defaultOutputPath(db: string): string {
 /**
  * The whole job: source → Arrow batches → drift kernel → parquet sink, or
  * nothing at all when the cached output already matches the input.
+ *
+ * The up-to-date check runs first and loads nothing heavy (no DuckDB, no
+ * Arrow, no database connection): a cron run that has nothing to do costs a
+ * few stat calls and a read of the output's parquet footer.
  */
 export async function computeDrift(options: ComputeOptions, hooks: ComputeHooks = {}): Promise<ComputeResult> {
   const started = performance.now();
   const metric = options.metric ?? "euclid";
   const output = resolve(options.out ?? defaultOutputPath(options.db));
   const excluded = [...new Set(options.excludePrompts ?? DEFAULT_EXCLUDED_PROMPTS)].sort();
-
-  const source = openSource(options.db);
-  try {
-    refuseToOverwriteInput(source.path, output);
-    const fileVectors = options.promptVectors === undefined ? [] : await readPromptVectorsFile(options.promptVectors);
-    const settings: CacheSettings = {
-      format: FORMAT_VERSION,
-      tool_version: VERSION,
-      source: source.description,
-      metric,
-      exclusions: JSON.stringify(excluded),
-      reference_digest: referenceDigest(
-        options.promptVectors === undefined ? undefined : readFileSync(options.promptVectors),
-      ),
-      input_fingerprint: JSON.stringify(source.fingerprint),
-    };
-
-    if (!options.force) {
-      const found = await readCacheMetadata(output);
-      if (found !== undefined && settingsMatch(found, settings)) {
-        return upToDate(found, output, metric, started);
-      }
+  const plan: ComputePlan = { options, metric, output, excluded, started };
+  if (!options.force) {
+    const found = await readCacheMetadata(output);
+    const fingerprint = quickFingerprint(options.db);
+    const digest = quickReferenceDigest(options.promptVectors);
+    if (found !== undefined && fingerprint !== undefined && digest !== undefined) {
+      // The database file is unchanged since the output was made, so is its kind (`source`).
+      const settings = { ...baseSettings(plan, digest), input_fingerprint: JSON.stringify(fingerprint) };
+      if (settingsMatch(found, settings, ["source"])) return upToDateResult(found, output, metric, started);
     }
-
-    const sink = await ParquetSink.open(output);
-    try {
-      const run = computeInto(source, sink, fileVectors, metric, new Set(excluded), options, hooks);
-      const counts = await run;
-      const warnings = counts.warnings;
-      if (options.strict && counts.missing.length > 0) {
-        throw new PanicDriftError("MISSING_REFERENCES", `--strict: ${counts.missing[0]}`);
-      }
-      await sink.finish(
-        toKeyValue({
-          ...settings,
-          rows: String(counts.rows),
-          rows_with_drift: String(counts.rowsWithDrift),
-          null_reasons: JSON.stringify(counts.nullReasons),
-          warnings: JSON.stringify(warnings),
-        }),
-      );
-      return {
-        status: "computed",
-        output,
-        rows: counts.rows,
-        rows_with_drift: counts.rowsWithDrift,
-        null_reasons: counts.nullReasons,
-        metric,
-        warnings,
-        seconds: (performance.now() - started) / 1000,
-      };
-    } catch (error) {
-      sink.abort();
-      throw error;
-    }
-  } finally {
-    source.close();
   }
+  const { runCompute } = await import("./computeRun.js");
+  return runCompute(plan, hooks);
 }
 
-interface RunCounts {
-  rows: number;
-  rowsWithDrift: number;
-  nullReasons: Record<NullReason, number>;
-  warnings: string[];
-  /** One message per model lacking references (also in warnings). */
-  missing: string[];
+/** Everything computeDrift decided before the heavy part. */
+export interface ComputePlan {
+  readonly options: ComputeOptions;
+  readonly metric: Metric;
+  readonly output: string;
+  readonly excluded: string[];
+  readonly started: number;
 }
 
-async function computeInto(
-  source: DriftSource,
-  sink: ParquetSink,
-  fileVectors: PromptVector[],
-  metric: Metric,
-  excludePrompts: ReadonlySet<string>,
-  options: ComputeOptions,
-  hooks: ComputeHooks,
-): Promise<RunCounts> {
-  const resolver = new ReferenceResolver(fileVectors);
-  const streamOptions = {
-    excludePrompts,
-    metric,
-    batchRows: options.batchRows ?? 2048,
-    lookup: (pair: ReferencePair) => resolver.resolve(pair)?.vector,
-  };
-  const workers = options.workers ?? defaultWorkers(source);
-  const stream =
-    workers > 1
-      ? await workerDriftStream(source, { ...streamOptions, workers, fileVectors })
-      : localDriftStream(source, streamOptions);
-  for await (const { batch, drift } of stream.batches()) {
-    await sink.append(batch, drift);
-    hooks.onProgress?.(stream.progress());
-  }
-  const tally = stream.tally();
-  const missing = missingReferenceMessages(tally);
+/** The settings that do not need the database opened. */
+export function baseSettings(plan: ComputePlan, referenceDigest: string): Omit<CacheSettings, "source" | "input_fingerprint"> {
   return {
-    rows: tally.rows,
-    rowsWithDrift: tally.rowsWithDrift,
-    nullReasons: tally.nullReasons,
-    warnings: [...stream.warnings(), ...missing, ...dimensionMismatchMessages(tally)],
-    missing,
+    format: FORMAT_VERSION,
+    tool_version: VERSION,
+    metric: plan.metric,
+    exclusions: JSON.stringify(plan.excluded),
+    reference_digest: referenceDigest,
   };
 }
 
-function defaultWorkers(source: DriftSource): number {
-  const [range] = source.partitions(1);
-  const rows = range === undefined ? 0 : range.to - range.from + 1;
-  return rows < PARALLEL_MIN_ROWS ? 1 : Math.max(1, Math.min(2, availableParallelism()));
+function quickFingerprint(db: string): InputFingerprint | undefined {
+  try {
+    return sqliteFingerprint(db);
+  } catch {
+    return undefined;
+  }
 }
 
-function upToDate(found: Record<string, string | undefined>, output: string, metric: Metric, started: number): ComputeResult {
+/** undefined when the file cannot be read: the full run then reports why. */
+function quickReferenceDigest(promptVectors: string | undefined): string | undefined {
+  try {
+    return referenceDigest(promptVectors === undefined ? undefined : readFileSync(promptVectors));
+  } catch {
+    return undefined;
+  }
+}
+
+export function upToDateResult(found: Record<string, string | undefined>, output: string, metric: Metric, started: number): ComputeResult {
   const nullReasons = { ...emptyReasonCounts(), ...parseJson<Partial<Record<NullReason, number>>>(found.null_reasons, {}) };
   return {
     status: "up-to-date",
@@ -208,20 +144,5 @@ function parseJson<T>(text: string | undefined, fallback: T): T {
     return JSON.parse(text) as T;
   } catch {
     return fallback;
-  }
-}
-
-/** The output must never be the database (or anything SQLite writes beside it). */
-function refuseToOverwriteInput(db: string, output: string): void {
-  let dbReal: string;
-  let outReal: string;
-  try {
-    dbReal = realpathSync(db);
-    outReal = join(realpathSync(dirname(output)), basename(output));
-  } catch {
-    return; // a missing output directory is reported by the sink
-  }
-  if (outReal === dbReal || outReal === `${dbReal}-wal` || outReal === `${dbReal}-shm` || outReal === `${dbReal}-journal`) {
-    throw new PanicDriftError("OUTPUT_IS_INPUT", `--out ${output} is the database itself: choose another output path`);
   }
 }

@@ -71,7 +71,7 @@ export function computeCommand(io: CliIO, setExitCode: (code: number) => void): 
       }
       const quiet = flags.quiet === true;
       const json = flags.json === true;
-      const progress = createProgress(io, { quiet, json, color: colorEnabled(io) });
+      const progress = await createProgress(io, { quiet, json, color: colorEnabled(io) });
       progress.start("opening database");
       let result;
       try {

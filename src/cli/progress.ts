@@ -1,4 +1,4 @@
-import ora, { type Ora } from "ora";
+import type { Ora } from "ora";
 import type { ScanProgress } from "../sources/driftSource.js";
 import type { CliIO } from "./cliIO.js";
 
@@ -11,9 +11,10 @@ export interface Progress {
 
 export const silentProgress: Progress = { start() {}, update() {}, stop() {} };
 
-/** An ora spinner on stderr, only for a person at a terminal. */
-export function createProgress(io: CliIO, options: { quiet: boolean; json: boolean; color: boolean }): Progress {
+/** An ora spinner on stderr, only for a person at a terminal (ora is loaded only then). */
+export async function createProgress(io: CliIO, options: { quiet: boolean; json: boolean; color: boolean }): Promise<Progress> {
   if (options.quiet || options.json || io.stderr.isTTY !== true) return silentProgress;
+  const { default: ora } = await import("ora");
   let spinner: Ora | undefined;
   return {
     start(text) {

@@ -1,5 +1,5 @@
-import { DuckDBInstance } from "@duckdb/node-api";
-import { existsSync } from "node:fs";
+import { parquetMetadata } from "hyparquet/src/metadata.js";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 
 /**
  * What a cached file records about how it was made, as parquet key-value
@@ -41,38 +41,40 @@ export function toKeyValue(metadata: CacheMetadata): Record<string, string> {
 }
 
 /**
- * Reads the metadata of an existing output, or undefined when there is no
- * file or it is not one of ours (a foreign or damaged file is recomputed).
+ * Reads the metadata of an existing output from its parquet footer alone
+ * (no DuckDB: this is the whole cost of an up-to-date run), or undefined
+ * when there is no file or it is not one of ours (a foreign or damaged file
+ * is recomputed).
  */
 export async function readCacheMetadata(path: string): Promise<Partial<CacheMetadata> | undefined> {
-  if (!existsSync(path)) return undefined;
-  let instance: DuckDBInstance | undefined;
+  let fd: number | undefined;
   try {
-    instance = await DuckDBInstance.create(":memory:", { threads: "1" });
-    const connection = await instance.connect();
-    try {
-      const reader = await connection.runAndReadAll(
-        "SELECT decode(key) AS key, decode(value) AS value FROM parquet_kv_metadata($1)",
-        [path],
-      );
-      const found: Record<string, string> = {};
-      for (const [key, value] of reader.getRows()) {
-        if (typeof key === "string" && key.startsWith(PREFIX) && typeof value === "string") {
-          found[key.slice(PREFIX.length)] = value;
-        }
-      }
-      return Object.keys(found).length === 0 ? undefined : (found as Partial<CacheMetadata>);
-    } finally {
-      connection.closeSync();
+    fd = openSync(path, "r");
+    const size = fstatSync(fd).size;
+    if (size < 12) return undefined;
+    const tail = Buffer.alloc(8);
+    readSync(fd, tail, 0, 8, size - 8);
+    const footerLength = tail.readUInt32LE(0) + 8;
+    if (tail.toString("latin1", 4) !== "PAR1" || footerLength > size - 4) return undefined;
+    const footer = Buffer.alloc(footerLength);
+    readSync(fd, footer, 0, footerLength, size - footerLength);
+    const found: Record<string, string> = {};
+    for (const { key, value } of parquetMetadata(footer).key_value_metadata ?? []) {
+      if (key.startsWith(PREFIX) && typeof value === "string") found[key.slice(PREFIX.length)] = value;
     }
+    return Object.keys(found).length === 0 ? undefined : (found as Partial<CacheMetadata>);
   } catch {
     return undefined;
   } finally {
-    instance?.closeSync();
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
-/** True when every setting recorded in the file equals the current one. */
-export function settingsMatch(found: Partial<CacheMetadata>, expected: CacheSettings): boolean {
-  return (Object.keys(expected) as (keyof CacheSettings)[]).every((k) => found[k] === expected[k]);
+/** True when every setting recorded in the file equals the current one (`ignore` aside). */
+export function settingsMatch(
+  found: Partial<CacheMetadata>,
+  expected: Omit<CacheSettings, "source"> & Partial<CacheSettings>,
+  ignore: readonly (keyof CacheSettings)[] = [],
+): boolean {
+  return (Object.keys(expected) as (keyof CacheSettings)[]).every((k) => ignore.includes(k) || found[k] === expected[k]);
 }

@@ -1,0 +1,144 @@
+import { availableParallelism } from "node:os";
+import { readFileSync, realpathSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { localDriftStream } from "./driftStream.js";
+import { PanicDriftError } from "./errors.js";
+import type { ReferencePair } from "./frame/referencePairs.js";
+import { dimensionMismatchMessages, missingReferenceMessages } from "./kernel/driftTally.js";
+import type { Metric } from "./kernel/metric.js";
+import type { NullReason } from "./kernel/nullReason.js";
+import { workerDriftStream } from "./parallel/workerDriftStream.js";
+import { baseSettings, upToDateResult, type ComputeHooks, type ComputeOptions, type ComputePlan, type ComputeResult } from "./pipeline.js";
+import type { PromptVector } from "./reference/promptVector.js";
+import { readPromptVectorsFile } from "./reference/promptVectorsFile.js";
+import { referenceDigest, ReferenceResolver } from "./reference/referenceResolver.js";
+import { readCacheMetadata, settingsMatch, toKeyValue, type CacheSettings } from "./sink/cacheMetadata.js";
+import { ParquetSink } from "./sink/parquetSink.js";
+import type { DriftSource } from "./sources/driftSource.js";
+import { openSource } from "./sources/openSource.js";
+
+/** Below this many embedding rows one reader on the main thread is faster. */
+const PARALLEL_MIN_ROWS = 20_000;
+
+/**
+ * The heavy half of computeDrift (loaded only when the quick up-to-date
+ * check did not settle it): open the database, check again with the
+ * fingerprint taken after opening, then compute and write.
+ */
+export async function runCompute(plan: ComputePlan, hooks: ComputeHooks): Promise<ComputeResult> {
+  const { options, metric, output, excluded, started } = plan;
+  const source = openSource(options.db);
+  try {
+    refuseToOverwriteInput(source.path, output);
+    const fileVectors = options.promptVectors === undefined ? [] : await readPromptVectorsFile(options.promptVectors);
+    const settings: CacheSettings = {
+      ...baseSettings(plan, referenceDigest(options.promptVectors === undefined ? undefined : readFileSync(options.promptVectors))),
+      source: source.description,
+      input_fingerprint: JSON.stringify(source.fingerprint),
+    };
+
+    if (!options.force) {
+      const found = await readCacheMetadata(output);
+      if (found !== undefined && settingsMatch(found, settings)) return upToDateResult(found, output, metric, started);
+    }
+
+    const sink = await ParquetSink.open(output);
+    try {
+      const counts = await computeInto(source, sink, fileVectors, metric, new Set(excluded), options, hooks);
+      const warnings = counts.warnings;
+      if (options.strict && counts.missing.length > 0) {
+        throw new PanicDriftError("MISSING_REFERENCES", `--strict: ${counts.missing[0]}`);
+      }
+      await sink.finish(
+        toKeyValue({
+          ...settings,
+          rows: String(counts.rows),
+          rows_with_drift: String(counts.rowsWithDrift),
+          null_reasons: JSON.stringify(counts.nullReasons),
+          warnings: JSON.stringify(warnings),
+        }),
+      );
+      return {
+        status: "computed",
+        output,
+        rows: counts.rows,
+        rows_with_drift: counts.rowsWithDrift,
+        null_reasons: counts.nullReasons,
+        metric,
+        warnings,
+        seconds: (performance.now() - started) / 1000,
+      };
+    } catch (error) {
+      sink.abort();
+      throw error;
+    }
+  } finally {
+    source.close();
+  }
+}
+
+interface RunCounts {
+  rows: number;
+  rowsWithDrift: number;
+  nullReasons: Record<NullReason, number>;
+  warnings: string[];
+  /** One message per model lacking references (also in warnings). */
+  missing: string[];
+}
+
+async function computeInto(
+  source: DriftSource,
+  sink: ParquetSink,
+  fileVectors: PromptVector[],
+  metric: Metric,
+  excludePrompts: ReadonlySet<string>,
+  options: ComputeOptions,
+  hooks: ComputeHooks,
+): Promise<RunCounts> {
+  const resolver = new ReferenceResolver(fileVectors);
+  const streamOptions = {
+    excludePrompts,
+    metric,
+    batchRows: options.batchRows ?? 2048,
+    lookup: (pair: ReferencePair) => resolver.resolve(pair)?.vector,
+  };
+  const workers = options.workers ?? defaultWorkers(source);
+  const stream =
+    workers > 1
+      ? await workerDriftStream(source, { ...streamOptions, workers, fileVectors })
+      : localDriftStream(source, streamOptions);
+  for await (const { batch, drift } of stream.batches()) {
+    await sink.append(batch, drift);
+    hooks.onProgress?.(stream.progress());
+  }
+  const tally = stream.tally();
+  const missing = missingReferenceMessages(tally);
+  return {
+    rows: tally.rows,
+    rowsWithDrift: tally.rowsWithDrift,
+    nullReasons: tally.nullReasons,
+    warnings: [...stream.warnings(), ...missing, ...dimensionMismatchMessages(tally)],
+    missing,
+  };
+}
+
+function defaultWorkers(source: DriftSource): number {
+  const [range] = source.partitions(1);
+  const rows = range === undefined ? 0 : range.to - range.from + 1;
+  return rows < PARALLEL_MIN_ROWS ? 1 : Math.max(1, Math.min(2, availableParallelism()));
+}
+
+/** The output must never be the database (or anything SQLite writes beside it). */
+function refuseToOverwriteInput(db: string, output: string): void {
+  let dbReal: string;
+  let outReal: string;
+  try {
+    dbReal = realpathSync(db);
+    outReal = join(realpathSync(dirname(output)), basename(output));
+  } catch {
+    return; // a missing output directory is reported by the sink
+  }
+  if (outReal === dbReal || outReal === `${dbReal}-wal` || outReal === `${dbReal}-shm` || outReal === `${dbReal}-journal`) {
+    throw new PanicDriftError("OUTPUT_IS_INPUT", `--out ${output} is the database itself: choose another output path`);
+  }
+}
