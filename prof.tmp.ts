@@ -11,12 +11,12 @@ const src = openSource(path);
 const resolver = new ReferenceResolver([]);
 const opts = { excludePrompts: new Set<string>(), batchRows: 2048, metric: "euclid" as const, lookup: (p: any) => resolver.resolve(p)?.vector };
 const stream = workers > 1 ? await workerDriftStream(src, { ...opts, workers, fileVectors: [] }) : localDriftStream(src, opts);
-const sink = sinkOn ? await ParquetSink.open("/work/scratch/prof.parquet") : undefined;
+const sink = sinkOn ? await ParquetSink.open("/work/scratch/prof.parquet", { memoryLimit: process.env.MEM ?? "256MB" }) : undefined;
 let tAppend = 0, n = 0, tFirst = 0;
 for await (const { batch, drift } of stream.batches()) {
   if (!tFirst) tFirst = performance.now() - t0;
   const t = performance.now();
-  sink?.append(batch, drift);
+  await sink?.append(batch, drift);
   tAppend += performance.now() - t; n += batch.numRows;
 }
 const tScan = performance.now() - t0;

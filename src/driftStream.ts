@@ -33,7 +33,9 @@ export function localDriftStream(source: DriftSource, options: DriftStreamOption
   const kernel = new BatchDrift(pairs, options.lookup, options.metric);
   return {
     async *batches() {
-      for (const batch of source.scan({ excludePrompts: options.excludePrompts, pairs, batchRows: options.batchRows })) {
+      const scan = { excludePrompts: options.excludePrompts, pairs, batchRows: options.batchRows, reuseVectors: true };
+      // The kernel is done with a batch's vectors before the next is asked for.
+      for (const batch of source.scan(scan)) {
         yield { batch, drift: kernel.run(batch) };
         // Let the event loop breathe (spinner frames, signals) between batches.
         await new Promise<void>((r) => setImmediate(r));

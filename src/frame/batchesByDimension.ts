@@ -16,16 +16,27 @@ const MAX_OPEN_BATCHES = 8;
 export class BatchesByDimension {
   private readonly open = new Map<number, SourceBatchBuilder>();
   private last: SourceBatchBuilder | undefined;
+  /** Float buffers of handed-out batches, and those free to reuse, by byte size. */
+  private lent: Uint8Array[] = [];
+  private readonly free = new Map<number, Uint8Array[]>();
 
+  /**
+   * With `reuseVectors`, a batch's float buffer is reused for a later batch
+   * as soon as the next row is pushed: the consumer must be done with a
+   * batch's vectors (the kernel is) before it asks for the next batch. That
+   * keeps memory flat and spares fresh pages, which are slow to fault in.
+   */
   constructor(
     private readonly batchRows: number,
     private readonly runs: RunTable,
+    private readonly reuseVectors = false,
   ) {}
 
   /** Batches that filled up, in the order they did; the caller takes them out. */
   readonly ready: RecordBatch[] = [];
 
   push(row: SourceRow, referenceKey: number, status: VectorStatus, blob: Uint8Array | null): void {
+    if (this.lent.length > 0 && this.ready.length === 0) this.recycle();
     let builder: SourceBatchBuilder;
     if (status === VectorStatus.ok && blob !== null) {
       const dimension = blob.byteLength / 4;
@@ -55,7 +66,8 @@ export class BatchesByDimension {
   private create(dimension: number): SourceBatchBuilder {
     const rowBytes = Math.max(4, dimension * 4);
     const capacity = Math.max(1, Math.min(this.batchRows, Math.floor(MAX_BATCH_VECTOR_BYTES / rowBytes)));
-    const builder = new SourceBatchBuilder(dimension, capacity, this.runs);
+    const bytes = capacity * dimension * 4;
+    const builder = new SourceBatchBuilder(dimension, capacity, this.runs, this.free.get(bytes)?.pop());
     this.open.set(dimension, builder);
     return builder;
   }
@@ -70,5 +82,16 @@ export class BatchesByDimension {
     this.open.delete(builder.dimension);
     if (this.last === builder) this.last = undefined;
     if (builder.length > 0) this.ready.push(builder.finish());
+    if (this.reuseVectors) this.lent.push(builder.vectorBuffer);
+  }
+
+  /** Every handed-out batch has been taken and used: its buffer is free again. */
+  private recycle(): void {
+    for (const buffer of this.lent) {
+      const list = this.free.get(buffer.byteLength) ?? [];
+      list.push(buffer);
+      this.free.set(buffer.byteLength, list);
+    }
+    this.lent = [];
   }
 }

@@ -49,9 +49,9 @@ export interface SourceRow {
   id: string;
   invocation_id: string;
   embedding_model: string;
-  /** Microseconds since the epoch, naive UTC. */
-  started_at: bigint | null;
-  completed_at: bigint | null;
+  /** Microseconds since the epoch, naive UTC (a number when exact, i.e. below 2^53). */
+  started_at: number | bigint | null;
+  completed_at: number | bigint | null;
   /** Index of the row's run in the source's RunTable. */
   run_index: number;
   sequence_number: number;
@@ -92,12 +92,21 @@ export class SourceBatchBuilder {
   private readonly referenceKey: Int32Array;
   private readonly status: Uint8Array;
   private readonly vectorBytes: Uint8Array;
+  // Int64 columns written as two int32 halves: no bigint per row on the hot path.
+  private readonly startedAt32: Int32Array;
+  private readonly completedAt32: Int32Array;
+  private readonly sequence32: Int32Array;
   private count = 0;
 
+  /**
+   * `vectorBuffer`, when given, is reused for the floats (it must hold
+   * capacity × dimension float32s and be free: see BatchesByDimension).
+   */
   constructor(
     dimension: number,
     capacity: number,
     private readonly runs: RunTable,
+    vectorBuffer?: Uint8Array,
   ) {
     this.dimension = dimension;
     this.capacity = capacity;
@@ -113,7 +122,15 @@ export class SourceBatchBuilder {
     this.referenceKey = new Int32Array(capacity);
     this.status = new Uint8Array(capacity);
     // One contiguous float32 buffer: the kernel reads it as a flat Float32Array.
-    this.vectorBytes = new Uint8Array(capacity * dimension * 4);
+    this.vectorBytes = vectorBuffer ?? new Uint8Array(capacity * dimension * 4);
+    this.startedAt32 = new Int32Array(this.startedAt.buffer);
+    this.completedAt32 = new Int32Array(this.completedAt.buffer);
+    this.sequence32 = new Int32Array(this.sequence.buffer);
+  }
+
+  /** The float buffer, to be handed to the next builder once this batch's vectors are used. */
+  get vectorBuffer(): Uint8Array {
+    return this.vectorBytes;
   }
 
   get length(): number {
@@ -130,12 +147,15 @@ export class SourceBatchBuilder {
    */
   push(row: SourceRow, referenceKey: number, status: VectorStatus, blob: Uint8Array | null): void {
     const i = this.count++;
-    for (const column of TEXT_COLUMNS) this.text[column].push(row[column]);
-    this.timeValid[0][i] = row.started_at === null ? 0 : 1;
-    this.startedAt[i] = row.started_at ?? 0n;
-    this.timeValid[1][i] = row.completed_at === null ? 0 : 1;
-    this.completedAt[i] = row.completed_at ?? 0n;
-    this.sequence[i] = BigInt(row.sequence_number);
+    const text = this.text;
+    text.id.push(row.id);
+    text.invocation_id.push(row.invocation_id);
+    text.embedding_model.push(row.embedding_model);
+    text.text_model.push(row.text_model);
+    text.text.push(row.text);
+    this.timeValid[0][i] = setInt64(this.startedAt, this.startedAt32, i, row.started_at);
+    this.timeValid[1][i] = setInt64(this.completedAt, this.completedAt32, i, row.completed_at);
+    setInt64(this.sequence, this.sequence32, i, row.sequence_number);
     this.runIndex[i] = row.run_index;
     this.referenceKey[i] = referenceKey;
     this.status[i] = status;
@@ -180,3 +200,22 @@ export class SourceBatchBuilder {
   }
 }
 
+
+const TWO_32 = 4294967296;
+
+/** Stores an int64 at row i (1) or marks it NULL (0); numbers must be exact integers. */
+function setInt64(wide: BigInt64Array, halves: Int32Array, i: number, value: number | bigint | null): 0 | 1 {
+  if (value === null) {
+    wide[i] = 0n;
+    return 0;
+  }
+  if (typeof value === "bigint") {
+    wide[i] = value;
+    return 1;
+  }
+  // Little-endian halves; exact for |value| ≤ 2^53.
+  const high = Math.floor(value / TWO_32);
+  halves[2 * i] = value - high * TWO_32;
+  halves[2 * i + 1] = high;
+  return 1;
+}

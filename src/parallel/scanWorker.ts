@@ -34,7 +34,8 @@ try {
         const pairs = new ReferencePairs();
         const resolver = new ReferenceResolver(setup.fileVectors);
         const kernel = new BatchDrift(pairs, (pair) => resolver.resolve(pair)?.vector, setup.metric);
-        const options = { excludePrompts: new Set(setup.excludePrompts), pairs, batchRows: setup.batchRows };
+        // The kernel is done with a batch's vectors (which never leave this thread) before the next.
+        const options = { excludePrompts: new Set(setup.excludePrompts), pairs, batchRows: setup.batchRows, reuseVectors: true };
         for (const batch of source.scan(options, message.range)) {
           const drifted = { batch, drift: kernel.run(batch) };
           // Back-pressure: never more than maxInFlight batches waiting for the sink.

@@ -10,6 +10,11 @@ export interface ScanOptions {
   readonly pairs: ReferencePairs;
   /** Upper bound on rows per batch; memory is bounded by it. */
   readonly batchRows: number;
+  /**
+   * Reuse a batch's vector buffer once the next batch is asked for: only
+   * for consumers that are done with the vectors by then (the kernel is).
+   */
+  readonly reuseVectors?: boolean;
 }
 
 export interface ScanProgress {

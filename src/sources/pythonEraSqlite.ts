@@ -7,7 +7,7 @@ import { VectorStatus } from "../frame/vectorStatus.js";
 import type { DriftSource, RowidRange, ScanOptions, ScanProgress } from "./driftSource.js";
 import { sqliteFingerprint, type InputFingerprint } from "./inputFingerprint.js";
 import { networkPath } from "./networkPath.js";
-import { parseNaiveTimestamp } from "./naiveTimestamp.js";
+import { parseNaiveTimestampMicros } from "./naiveTimestamp.js";
 import { isSqliteError, sqliteFailure } from "./sqliteFile.js";
 import { requireColumns } from "./sqliteSchema.js";
 import { hyphenateUuid } from "./uuidText.js";
@@ -118,7 +118,7 @@ export class PythonEraSqliteSource implements DriftSource {
     this.rowidDone = from - 1;
     this.rowidTotal = Math.max(0, to - from + 1);
     try {
-      const router = new BatchesByDimension(options.batchRows, this.runTable);
+      const router = new BatchesByDimension(options.batchRows, this.runTable, options.reuseVectors === true);
       const statement = db.prepare(SCAN_SQL).raw(true);
       const row: SourceRow = {
         id: "",
@@ -147,8 +147,8 @@ export class PythonEraSqliteSource implements DriftSource {
         row.id = hyphenateUuid(String(id));
         row.invocation_id = hyphenateUuid(String(invocationId));
         row.embedding_model = embeddingModel;
-        row.started_at = parseNaiveTimestamp(startedAt);
-        row.completed_at = parseNaiveTimestamp(completedAt);
+        row.started_at = parseNaiveTimestampMicros(startedAt);
+        row.completed_at = parseNaiveTimestampMicros(completedAt);
         if ((row.started_at === null && startedAt != null) || (row.completed_at === null && completedAt != null)) {
           badTimestamps++;
         }

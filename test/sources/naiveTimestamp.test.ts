@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseNaiveTimestamp } from "../../src/sources/naiveTimestamp.js";
+import { parseNaiveTimestamp, parseNaiveTimestampMicros } from "../../src/sources/naiveTimestamp.js";
 
 describe("parseNaiveTimestamp", () => {
   it("reads SQLAlchemy's DATETIME text as naive UTC microseconds", () => {
@@ -35,4 +35,38 @@ describe("parseNaiveTimestamp", () => {
       expect(parseNaiveTimestamp(value)).toBeNull();
     },
   );
+});
+
+describe("parseNaiveTimestampMicros (the hot-path parser)", () => {
+  it("agrees with parseNaiveTimestamp on canonical, odd and invalid text", () => {
+    const samples = [
+      "2025-07-24 13:05:59.123456",
+      "1970-01-01 00:00:00.000000",
+      "2024-02-29 23:59:59.999999",
+      "2023-02-29 00:00:00.000000",
+      "2025-01-02T03:04:05.5",
+      "2025-01-02 03:04:05",
+      "1969-12-31 23:59:59.999999",
+      "9999-12-31 23:59:59.999999",
+      "2025-13-01 00:00:00.000000",
+      "2025-1a-01 00:00:00.000000",
+      "garbage",
+      null,
+    ];
+    for (const text of samples) {
+      const exact = parseNaiveTimestamp(text);
+      const fast = parseNaiveTimestampMicros(text);
+      expect(fast === null ? null : BigInt(fast), String(text)).toBe(exact);
+    }
+  });
+
+  it("agrees on random canonical timestamps", () => {
+    for (let i = 0; i < 2000; i++) {
+      const ms = Math.floor(Math.random() * Date.UTC(2200, 0, 1));
+      const iso = new Date(ms).toISOString();
+      const micros = String(Math.floor(Math.random() * 1e6)).padStart(6, "0");
+      const text = `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${micros}`;
+      expect(BigInt(parseNaiveTimestampMicros(text)!)).toBe(parseNaiveTimestamp(text));
+    }
+  });
 });
