@@ -1,4 +1,7 @@
 import {
+  Dictionary,
+  FixedSizeBinary,
+  makeVector,
   Field,
   FixedSizeList,
   Float32,
@@ -16,7 +19,9 @@ import {
 } from "apache-arrow";
 import { VectorStatus } from "./vectorStatus.js";
 import { nullableData, nullBitmap, utf8Data } from "./arrowColumns.js";
-import { RUN_COLUMNS, runColumnType, type RunColumn, type RunTable } from "./runTable.js";
+import { RUN_COLUMNS, runColumnType, type RunTable } from "./runTable.js";
+import { writeUuid } from "./uuidBytes.js";
+import { hyphenateUuid } from "./uuidText.js";
 
 /**
  * The Arrow record batch every source hands to the kernel: the output frame's
@@ -41,9 +46,41 @@ export const FRAME_COLUMNS = [
 ] as const;
 export type FrameColumn = (typeof FRAME_COLUMNS)[number];
 
-/** Per-embedding text columns (the run columns are dictionary-encoded, see runTable.ts). */
-type TextColumn = Exclude<FrameColumn, "started_at" | "completed_at" | "sequence_number" | RunColumn>;
-const TEXT_COLUMNS = ["id", "invocation_id", "embedding_model", "text_model", "text"] as const satisfies readonly TextColumn[];
+/** Id columns: 16 UUID bytes, or (for ids that are not lowercase UUIDs) the text in `<name>_other`. */
+export const UUID_COLUMNS = ["id", "invocation_id"] as const;
+type UuidColumn = (typeof UUID_COLUMNS)[number];
+/** Per-embedding columns with few distinct values: dictionary-encoded per batch. */
+export const MODEL_COLUMNS = ["embedding_model", "text_model"] as const;
+type ModelColumn = (typeof MODEL_COLUMNS)[number];
+
+/**
+ * How the frame's columns travel in a batch. Ids as UUID bytes, models and
+ * run columns as dictionaries: they are what costs, per row, to build, to
+ * move between threads and to hand to DuckDB. The sink turns them back into
+ * the frame's text columns.
+ */
+export const BATCH_FRAME_COLUMNS = [
+  "id",
+  "id_other",
+  "invocation_id",
+  "invocation_id_other",
+  "embedding_model",
+  "started_at",
+  "completed_at",
+  "run_id",
+  "sequence_number",
+  "text_model",
+  "text",
+  "initial_prompt",
+  "network",
+  "experiment_id",
+] as const;
+export type BatchFrameColumn = (typeof BATCH_FRAME_COLUMNS)[number];
+
+const MODEL_DICTIONARY_ID: Readonly<Record<ModelColumn, number>> = { embedding_model: 5, text_model: 6 };
+export function modelColumnType(column: ModelColumn): Dictionary<Utf8, Int32> {
+  return new Dictionary(new Utf8(), new Int32(), MODEL_DICTIONARY_ID[column]);
+}
 
 export interface SourceRow {
   id: string;
@@ -61,14 +98,16 @@ export interface SourceRow {
 
 export function sourceBatchSchema(dimension: number): Schema {
   return new Schema([
-    new Field("id", new Utf8(), false),
-    new Field("invocation_id", new Utf8(), false),
-    new Field("embedding_model", new Utf8(), false),
+    new Field("id", new FixedSizeBinary(16), true),
+    new Field("id_other", new Utf8(), true),
+    new Field("invocation_id", new FixedSizeBinary(16), true),
+    new Field("invocation_id_other", new Utf8(), true),
+    new Field("embedding_model", modelColumnType("embedding_model"), false),
     new Field("started_at", new TimestampMicrosecond(), true),
     new Field("completed_at", new TimestampMicrosecond(), true),
     new Field("run_id", runColumnType("run_id"), false),
     new Field("sequence_number", new Int64(), false),
-    new Field("text_model", new Utf8(), true),
+    new Field("text_model", modelColumnType("text_model"), true),
     new Field("text", new Utf8(), true),
     new Field("initial_prompt", runColumnType("initial_prompt"), false),
     new Field("network", runColumnType("network"), true),
@@ -83,7 +122,9 @@ export function sourceBatchSchema(dimension: number): Schema {
 export class SourceBatchBuilder {
   readonly dimension: number;
   readonly capacity: number;
-  private readonly text: Record<TextColumn, (string | null)[]>;
+  private readonly text: (string | null)[] = [];
+  private readonly uuids: Record<UuidColumn, { words: Uint32Array; valid: Uint8Array; other: (string | null)[] }>;
+  private readonly models: Record<ModelColumn, { index: Map<string, number>; values: string[]; indices: Int32Array; valid: Uint8Array }>;
   private readonly startedAt: BigInt64Array;
   private readonly completedAt: BigInt64Array;
   private readonly timeValid: [Uint8Array, Uint8Array];
@@ -110,10 +151,10 @@ export class SourceBatchBuilder {
   ) {
     this.dimension = dimension;
     this.capacity = capacity;
-    this.text = Object.fromEntries(TEXT_COLUMNS.map((c) => [c, [] as (string | null)[]])) as Record<
-      TextColumn,
-      (string | null)[]
-    >;
+    const uuid = () => ({ words: new Uint32Array(capacity * 4), valid: new Uint8Array(capacity), other: [] as (string | null)[] });
+    this.uuids = { id: uuid(), invocation_id: uuid() };
+    const model = () => ({ index: new Map<string, number>(), values: [] as string[], indices: new Int32Array(capacity), valid: new Uint8Array(capacity) });
+    this.models = { embedding_model: model(), text_model: model() };
     this.startedAt = new BigInt64Array(capacity);
     this.completedAt = new BigInt64Array(capacity);
     this.timeValid = [new Uint8Array(capacity), new Uint8Array(capacity)];
@@ -147,12 +188,30 @@ export class SourceBatchBuilder {
    */
   push(row: SourceRow, referenceKey: number, status: VectorStatus, blob: Uint8Array | null): void {
     const i = this.count++;
-    const text = this.text;
-    text.id.push(row.id);
-    text.invocation_id.push(row.invocation_id);
-    text.embedding_model.push(row.embedding_model);
-    text.text_model.push(row.text_model);
-    text.text.push(row.text);
+    this.text.push(row.text);
+    for (const column of UUID_COLUMNS) {
+      const target = this.uuids[column];
+      const value = row[column];
+      if (writeUuid(value, target.words, i)) {
+        target.valid[i] = 1;
+        target.other.push(null);
+      } else {
+        target.other.push(hyphenateUuid(value));
+      }
+    }
+    for (const column of MODEL_COLUMNS) {
+      const target = this.models[column];
+      const value = row[column];
+      if (value === null) continue;
+      let index = target.index.get(value);
+      if (index === undefined) {
+        index = target.values.length;
+        target.values.push(value);
+        target.index.set(value, index);
+      }
+      target.indices[i] = index;
+      target.valid[i] = 1;
+    }
     this.timeValid[0][i] = setInt64(this.startedAt, this.startedAt32, i, row.started_at);
     this.timeValid[1][i] = setInt64(this.completedAt, this.completedAt32, i, row.completed_at);
     setInt64(this.sequence, this.sequence32, i, row.sequence_number);
@@ -172,9 +231,33 @@ export class SourceBatchBuilder {
     const vectorValid = new Uint8Array(n);
     for (let i = 0; i < n; i++) vectorValid[i] = this.status[i] === VectorStatus.ok ? 1 : 0;
     const floats = new Float32Array(this.vectorBytes.buffer, 0, n * dim);
-    const vectorType = schema.fields[14]!.type as FixedSizeList<Float32>;
+    const vectorType = schema.fields.find((f) => f.name === "vector")!.type as FixedSizeList<Float32>;
     const columns: Record<string, Data> = {};
-    for (const column of TEXT_COLUMNS) columns[column] = utf8Data(this.text[column]);
+    columns.text = utf8Data(this.text);
+    for (const column of UUID_COLUMNS) {
+      const { words, valid, other } = this.uuids[column];
+      const nulls = nullBitmap(valid.subarray(0, n));
+      columns[column] = makeData({
+        type: new FixedSizeBinary(16),
+        length: n,
+        nullCount: nulls.nullCount,
+        nullBitmap: nulls.bitmap,
+        data: new Uint8Array(words.buffer, 0, n * 16),
+      });
+      columns[`${column}_other`] = utf8Data(other);
+    }
+    for (const column of MODEL_COLUMNS) {
+      const { values, indices, valid } = this.models[column];
+      const nulls = nullBitmap(valid.subarray(0, n));
+      columns[column] = makeData({
+        type: modelColumnType(column),
+        length: n,
+        nullCount: nulls.nullCount,
+        nullBitmap: nulls.bitmap,
+        data: indices.subarray(0, n),
+        dictionary: makeVector(utf8Data(values)),
+      });
+    }
     columns.started_at = nullableData(new TimestampMicrosecond(), this.startedAt.subarray(0, n), this.timeValid[0].subarray(0, n));
     columns.completed_at = nullableData(new TimestampMicrosecond(), this.completedAt.subarray(0, n), this.timeValid[1].subarray(0, n));
     const runIndex = this.runIndex.subarray(0, n);

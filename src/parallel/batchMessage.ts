@@ -1,5 +1,7 @@
 import {
   Dictionary,
+  FixedSizeBinary,
+  makeVector,
   Field,
   Float64,
   Int64,
@@ -13,15 +15,17 @@ import {
   type DataType,
 } from "apache-arrow";
 import type { DriftedBatch } from "../driftStream.js";
-import { FRAME_COLUMNS } from "../frame/sourceBatch.js";
-import { runColumnType, type RunColumn, type RunTable } from "../frame/runTable.js";
+import { BATCH_FRAME_COLUMNS, modelColumnType, type MODEL_COLUMNS } from "../frame/sourceBatch.js";
+import { RUN_COLUMNS, runColumnType, type RunColumn, type RunTable } from "../frame/runTable.js";
+
+type ModelColumn = (typeof MODEL_COLUMNS)[number];
 
 /**
  * A drifted batch as a worker posts it: the frame's columns and the drift,
  * each as its raw Arrow buffers, moved (transferred), never copied or
  * re-encoded. The vectors stay in the worker: the sink does not need them.
  */
-type Kind = "utf8" | "int64" | "timestamp" | "float64" | "run";
+type Kind = "utf8" | "int64" | "timestamp" | "float64" | "uuid" | "run" | "model";
 
 interface ColumnMessage {
   name: string;
@@ -31,15 +35,18 @@ interface ColumnMessage {
   nullBitmap?: Uint8Array;
   values: ArrayBufferView;
   valueOffsets?: Int32Array;
+  /** A model column's own (small) dictionary. */
+  dictionary?: ColumnMessage;
 }
 
 export interface BatchMessage {
   columns: ColumnMessage[];
 }
 
-function kindOf(type: DataType): Kind {
+function kindOf(type: DataType, name: string): Kind {
   // Run columns: only the indices travel; the receiver has the same run table.
-  if (type instanceof Dictionary) return "run";
+  if (type instanceof Dictionary) return (RUN_COLUMNS as readonly string[]).includes(name) ? "run" : "model";
+  if (type instanceof FixedSizeBinary) return "uuid";
   if (type instanceof Utf8) return "utf8";
   if (type instanceof TimestampMicrosecond) return "timestamp";
   if (type instanceof Int64) return "int64";
@@ -47,8 +54,10 @@ function kindOf(type: DataType): Kind {
   throw new Error(`cannot post a column of type ${String(type)}`);
 }
 
-function typeOf(kind: Exclude<Kind, "run">): DataType {
+function typeOf(kind: Exclude<Kind, "run" | "model">): DataType {
   switch (kind) {
+    case "uuid":
+      return new FixedSizeBinary(16);
     case "utf8":
       return new Utf8();
     case "timestamp":
@@ -63,22 +72,28 @@ function typeOf(kind: Exclude<Kind, "run">): DataType {
 function columnMessage(name: string, data: Data): ColumnMessage {
   return {
     name,
-    kind: kindOf(data.type),
+    kind: kindOf(data.type, name),
     length: data.length,
     nullCount: data.nullCount,
     ...(data.nullCount > 0 && data.nullBitmap ? { nullBitmap: data.nullBitmap } : {}),
     values: data.values as ArrayBufferView,
     ...(data.valueOffsets ? { valueOffsets: data.valueOffsets as Int32Array } : {}),
+    ...(data.dictionary && !(RUN_COLUMNS as readonly string[]).includes(name)
+      ? { dictionary: columnMessage(`${name}.dictionary`, data.dictionary.data[0]!) }
+      : {}),
   };
 }
 
 /** The message and the buffers to transfer with it. */
 export function toBatchMessage({ batch, drift }: DriftedBatch): { message: BatchMessage; transfer: ArrayBuffer[] } {
-  const columns = FRAME_COLUMNS.map((name) => columnMessage(name, batch.getChild(name)!.data[0]!));
+  const columns = BATCH_FRAME_COLUMNS.map((name) => columnMessage(name, batch.getChild(name)!.data[0]!));
   columns.push(columnMessage("semantic_drift", drift));
   const buffers = new Set<ArrayBuffer>();
   for (const c of columns) {
-    for (const view of [c.values, c.valueOffsets, c.nullBitmap]) if (view) buffers.add(view.buffer as ArrayBuffer);
+    for (const part of [c, c.dictionary]) {
+      if (part === undefined) continue;
+      for (const view of [part.values, part.valueOffsets, part.nullBitmap]) if (view) buffers.add(view.buffer as ArrayBuffer);
+    }
   }
   return { message: { columns }, transfer: [...buffers] };
 }
@@ -99,6 +114,16 @@ function dataOf(c: ColumnMessage, runs: RunTable): Data {
   if (c.kind === "run") {
     const column = c.name as RunColumn;
     return makeData({ type: runColumnType(column), length: c.length, data: c.values as Int32Array, dictionary: runs.dictionary(column) });
+  }
+  if (c.kind === "model") {
+    return makeData({
+      type: modelColumnType(c.name as ModelColumn),
+      length: c.length,
+      nullCount: c.nullCount,
+      nullBitmap: c.nullBitmap,
+      data: c.values as Int32Array,
+      dictionary: makeVector(dataOf(c.dictionary!, runs) as Data<Utf8>),
+    });
   }
   const props = {
     type: typeOf(c.kind),

@@ -1,30 +1,62 @@
 import duckdb from "@duckdb/node-bindings";
 import {
   INTEGER,
+  UUID,
+  VARCHAR,
   DuckDBDataChunk,
   DuckDBInstance,
   type DuckDBType,
   type DuckDBAppender,
   type DuckDBConnection,
 } from "@duckdb/node-api";
-import type { Data, RecordBatch, Utf8 } from "apache-arrow";
+import type { Data, Dictionary, RecordBatch, Utf8 } from "apache-arrow";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PanicDriftError } from "../errors.js";
 import { AtomicOutput } from "./atomicOutput.js";
-import { RUN_COLUMNS, type RunColumn } from "../frame/runTable.js";
+import { RUN_COLUMNS } from "../frame/runTable.js";
+import { BATCH_FRAME_COLUMNS, MODEL_COLUMNS, type BatchFrameColumn } from "../frame/sourceBatch.js";
+import { DictionaryColumn } from "./dictionaryColumn.js";
 import { OUTPUT_COLUMNS, OUTPUT_ORDER, OUTPUT_TYPES, type OutputColumn } from "./outputColumns.js";
 
-/** How the frame table stores each column: run columns as indices into their dictionary table. */
-const STORAGE_TYPES: Readonly<Record<OutputColumn, DuckDBType>> = {
-  ...OUTPUT_TYPES,
-  ...Object.fromEntries(RUN_COLUMNS.map((c) => [c, INTEGER])),
+/**
+ * How the frame table stores each column of a batch: ids as UUID (with the
+ * rare non-UUID id as text beside it), dictionary columns as INTEGER indices
+ * into side tables; the final SELECT turns them back into the frame.
+ */
+const STORAGE: Readonly<Record<BatchFrameColumn | "semantic_drift", DuckDBType>> = {
+  id: UUID,
+  id_other: VARCHAR,
+  invocation_id: UUID,
+  invocation_id_other: VARCHAR,
+  embedding_model: INTEGER,
+  started_at: OUTPUT_TYPES.started_at,
+  completed_at: OUTPUT_TYPES.completed_at,
+  run_id: INTEGER,
+  sequence_number: OUTPUT_TYPES.sequence_number,
+  text_model: INTEGER,
+  text: VARCHAR,
+  initial_prompt: INTEGER,
+  network: INTEGER,
+  experiment_id: INTEGER,
+  semantic_drift: OUTPUT_TYPES.semantic_drift,
 };
-const STORAGE_COLUMN_TYPES = OUTPUT_COLUMNS.map((c) => STORAGE_TYPES[c]);
+const STORED_COLUMNS = [...BATCH_FRAME_COLUMNS, "semantic_drift"] as const;
+type StoredColumn = (typeof STORED_COLUMNS)[number];
+const STORAGE_COLUMN_TYPES = STORED_COLUMNS.map((c) => STORAGE[c]);
+const DICTIONARY_COLUMNS = [...MODEL_COLUMNS, ...RUN_COLUMNS] as const;
+type DictionaryColumnName = (typeof DICTIONARY_COLUMNS)[number];
 
-function isRunColumn(column: string): column is RunColumn {
-  return (RUN_COLUMNS as readonly string[]).includes(column);
+function isDictionaryColumn(column: string): column is DictionaryColumnName {
+  return (DICTIONARY_COLUMNS as readonly string[]).includes(column);
+}
+
+/** The SQL that turns a stored column back into the output column. */
+function outputExpression(column: OutputColumn): string {
+  if (column === "id" || column === "invocation_id") return `coalesce(f."${column}_other", CAST(f."${column}" AS VARCHAR))`;
+  if (isDictionaryColumn(column)) return `"d_${column}".v`;
+  return `f."${column}"`;
 }
 
 /** DuckDB's vector size: a data chunk holds at most this many rows. */
@@ -61,9 +93,8 @@ export class ParquetSink {
         preserve_insertion_order: "false",
       });
       const connection = await instance.connect();
-      const columns = OUTPUT_COLUMNS.map((c) => `"${c}" ${STORAGE_TYPES[c].toString()}`).join(", ");
+      const columns = STORED_COLUMNS.map((c) => `"${c}" ${STORAGE[c].toString()}`).join(", ");
       await connection.run(`CREATE TABLE frame (${columns})`);
-      for (const c of RUN_COLUMNS) await connection.run(`CREATE TABLE "dict_${c}" (k INTEGER, v VARCHAR)`);
       const appender = await connection.createAppender("frame");
       return new ParquetSink(output, instance, connection, appender, spillDir);
     } catch (error) {
@@ -73,45 +104,39 @@ export class ParquetSink {
     }
   }
 
+  private readonly dictionaries = Object.fromEntries(
+    DICTIONARY_COLUMNS.map((c) => [c, new DictionaryColumn()]),
+  ) as Record<DictionaryColumnName, DictionaryColumn>;
+
   /** Appends the frame columns of `batch` with its computed drift column. */
   async append(batch: RecordBatch, drift: Data): Promise<void> {
     const n = batch.numRows;
-    for (const column of RUN_COLUMNS) await this.registerDictionary(column, batch.getChild(column)?.data[0]);
-    const columns = OUTPUT_COLUMNS.map((name) => (name === "semantic_drift" ? drift : batch.getChild(name)?.data[0]));
+    const columns = STORED_COLUMNS.map((name) => (name === "semantic_drift" ? drift : batch.getChild(name)?.data[0]));
     for (let start = 0; start < n; start += CHUNK_ROWS) {
       const rows = Math.min(CHUNK_ROWS, n - start);
       const chunk = DuckDBDataChunk.create(STORAGE_COLUMN_TYPES, rows);
-      OUTPUT_COLUMNS.forEach((name, index) => {
+      STORED_COLUMNS.forEach((name, index) => {
         const data = columns[index];
         if (data === undefined) throw new Error(`source batch lacks column ${name}`);
-        fillColumn(chunk, index, name, data, start, rows);
+        fillColumn(chunk, index, name, data, start, rows, isDictionaryColumn(name) ? this.dictionaries[name] : undefined);
       });
       this.appender.appendDataChunk(chunk);
     }
   }
 
-  private readonly dictionaries = new Map<RunColumn, unknown>();
-
-  /**
-   * Run columns arrive as indices into one dictionary per source (the run
-   * table); its values are stored once, in a side table joined at the end.
-   */
-  private async registerDictionary(column: RunColumn, data: Data | undefined): Promise<void> {
-    const dictionary = data?.dictionary;
-    if (dictionary === undefined) throw new Error(`run column ${column} is not dictionary-encoded`);
-    const known = this.dictionaries.get(column);
-    if (known === dictionary) return;
-    if (known !== undefined) throw new Error(`run column ${column} changed its dictionary mid-stream`);
-    this.dictionaries.set(column, dictionary);
-    const appender = await this.connection.createAppender(`dict_${column}`);
-    for (let k = 0; k < dictionary.length; k++) {
-      appender.appendInteger(k);
-      const value = dictionary.get(k) as string | null;
-      if (value === null) appender.appendNull();
-      else appender.appendVarchar(value);
-      appender.endRow();
+  /** Writes each dictionary's values into its side table (k = global index). */
+  private async writeDictionaries(): Promise<void> {
+    for (const column of DICTIONARY_COLUMNS) {
+      await this.connection.run(`CREATE TABLE "dict_${column}" (k INTEGER, v VARCHAR)`);
+      const appender = await this.connection.createAppender(`dict_${column}`);
+      this.dictionaries[column].values.forEach((value, k) => {
+        appender.appendInteger(k);
+        if (value === null) appender.appendNull();
+        else appender.appendVarchar(value);
+        appender.endRow();
+      });
+      appender.closeSync();
     }
-    appender.closeSync();
   }
 
   /**
@@ -122,12 +147,13 @@ export class ParquetSink {
     try {
       this.appender.flushSync();
       this.appender.closeSync();
+      await this.writeDictionaries();
       const kv = Object.entries(metadata)
         .map(([k, v]) => `${sqlString(k)}: ${sqlString(v)}`)
         .join(", ");
       const order = OUTPUT_ORDER.map((c) => `"${c}"`).join(", ");
-      const select = OUTPUT_COLUMNS.map((c) => (isRunColumn(c) ? `"d_${c}".v AS "${c}"` : `f."${c}"`)).join(", ");
-      const joins = RUN_COLUMNS.map((c) => `LEFT JOIN "dict_${c}" AS "d_${c}" ON "d_${c}".k = f."${c}"`).join(" ");
+      const select = OUTPUT_COLUMNS.map((c) => `${outputExpression(c)} AS "${c}"`).join(", ");
+      const joins = DICTIONARY_COLUMNS.map((c) => `LEFT JOIN "dict_${c}" AS "d_${c}" ON "d_${c}".k = f."${c}"`).join(" ");
       const reader = await this.connection.runAndReadAll(
         `COPY (SELECT ${select} FROM frame AS f ${joins} ORDER BY ${order}) TO ${sqlString(this.output.temporary)}
          (FORMAT parquet, COMPRESSION zstd${kv ? `, KV_METADATA {${kv}}` : ""})`,
@@ -169,9 +195,20 @@ export class ParquetSink {
  * values and the validity bitmap (Arrow's and DuckDB's are the same LSB-first
  * bits) are copied in bulk; strings go as their UTF-8 bytes, never decoded.
  */
-function fillColumn(chunk: DuckDBDataChunk, index: number, name: OutputColumn, data: Data, start: number, rows: number): void {
+function fillColumn(
+  chunk: DuckDBDataChunk,
+  index: number,
+  name: StoredColumn,
+  data: Data,
+  start: number,
+  rows: number,
+  dictionary: DictionaryColumn | undefined,
+): void {
   const vector = duckdb.data_chunk_get_vector(chunk.chunk, index);
-  if (STORAGE_TYPES[name].typeId === OUTPUT_TYPES.text.typeId) {
+  if (dictionary !== undefined) {
+    const indices = dictionary.globalIndices(data as Data<Dictionary<Utf8>>, start, rows);
+    duckdb.copy_data_to_vector(vector, 0, indices.buffer as ArrayBuffer, 0, indices.byteLength);
+  } else if (STORAGE[name].typeId === VARCHAR.typeId) {
     const utf8 = data as Data<Utf8>;
     const offsets = utf8.valueOffsets;
     const bytes = utf8.values;
@@ -180,8 +217,9 @@ function fillColumn(chunk: DuckDBDataChunk, index: number, name: OutputColumn, d
       if (utf8.getValid(row)) duckdb.vector_assign_string_element_len(vector, i, bytes.subarray(offsets[row]!, offsets[row + 1]!));
     }
   } else {
-    const values = data.values as ArrayBufferView & { BYTES_PER_ELEMENT: number };
-    const width = values.BYTES_PER_ELEMENT;
+    // Fixed width (UUID bytes, int64, timestamps, double): one copy.
+    const values = data.values as ArrayBufferView;
+    const width = values.byteLength / data.length;
     duckdb.copy_data_to_vector(vector, 0, values.buffer as ArrayBuffer, values.byteOffset + start * width, rows * width);
   }
   copyValidity(vector, data, start, rows);

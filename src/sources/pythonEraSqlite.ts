@@ -10,7 +10,7 @@ import { networkPath } from "./networkPath.js";
 import { parseNaiveTimestampMicros } from "./naiveTimestamp.js";
 import { isSqliteError, sqliteFailure } from "./sqliteFile.js";
 import { requireColumns } from "./sqliteSchema.js";
-import { hyphenateUuid } from "./uuidText.js";
+import { hyphenateUuid } from "../frame/uuidText.js";
 
 /** Tables and the columns panic-drift reads from them (SQLModel era). */
 export const PYTHON_ERA_TABLES = {
@@ -144,8 +144,9 @@ export class PythonEraSqliteSource implements DriftSource {
           key = options.pairs.keyFor(run.initialPrompt, embeddingModel);
           run.keys.set(embeddingModel, key);
         }
-        row.id = hyphenateUuid(String(id));
-        row.invocation_id = hyphenateUuid(String(invocationId));
+        // Ids stay raw: the batch stores UUIDs as bytes and hyphenates the rest.
+        row.id = String(id);
+        row.invocation_id = String(invocationId);
         row.embedding_model = embeddingModel;
         row.started_at = parseNaiveTimestampMicros(startedAt);
         row.completed_at = parseNaiveTimestampMicros(completedAt);

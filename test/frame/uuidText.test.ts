@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hyphenateUuid } from "../../src/sources/uuidText.js";
+import { hyphenateUuid } from "../../src/frame/uuidText.js";
 
 describe("hyphenateUuid", () => {
   it("formats 32 hex characters 8-4-4-4-12", () => {
