@@ -173,3 +173,22 @@ describe("computeDrift: output path", () => {
     expect(Buffer.compare(readFileSync(db), before)).toBe(0);
   });
 });
+
+describe("computeDrift: parallel readers fail cleanly", () => {
+  it("a corrupt page met by a worker is one PanicDriftError, and no output or temp file is left", async () => {
+    const { copyFileSync, readdirSync, readFileSync: read, writeFileSync: write } = await import("node:fs");
+    const broken = join(dir, "broken-par.sqlite");
+    copyFileSync(db, broken);
+    const bytes = read(broken);
+    const pageSize = bytes.readUInt16BE(16);
+    // Corrupt pages in the second half of the file: the second reader's range.
+    for (let i = Math.floor(bytes.length / 2 / pageSize) * pageSize; i < bytes.length - pageSize; i++) bytes[i] = bytes[i]! ^ 0x5a;
+    write(broken, bytes);
+    const out = join(dir, "broken-par.parquet");
+    await expect(computeDrift({ db: broken, out, workers: 2 })).rejects.toMatchObject({
+      name: "PanicDriftError",
+      code: expect.stringMatching(/^DB_/),
+    });
+    expect(readdirSync(dir).filter((f) => f.startsWith("broken-par.parquet") || f.includes(".tmp-"))).toEqual([]);
+  });
+});
