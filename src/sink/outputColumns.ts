@@ -23,6 +23,3 @@ export const OUTPUT_TYPES: Readonly<Record<OutputColumn, DuckDBType>> = {
   experiment_id: VARCHAR,
   semantic_drift: DOUBLE,
 };
-
-/** The order every output is sorted by; id breaks ties so the order is total. */
-export const OUTPUT_ORDER = ["run_id", "embedding_model", "sequence_number", "id"] as const;
