@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { readFileSync, realpathSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { localDriftStream } from "./driftStream.js";
+import { localDriftStream, type DriftStream } from "./driftStream.js";
 import { PanicDriftError } from "./errors.js";
 import type { ReferencePair } from "./frame/referencePairs.js";
 import { dimensionMismatchMessages, missingReferenceMessages } from "./kernel/driftTally.js";
@@ -13,7 +13,7 @@ import type { PromptVector } from "./reference/promptVector.js";
 import { readPromptVectorsFile } from "./reference/promptVectorsFile.js";
 import { referenceDigest, ReferenceResolver } from "./reference/referenceResolver.js";
 import { readCacheMetadata, settingsMatch, toKeyValue, type CacheSettings } from "./sink/cacheMetadata.js";
-import { ParquetSink } from "./sink/parquetSink.js";
+import type { ParquetSink } from "./sink/parquetSink.js";
 import type { DriftSource } from "./sources/driftSource.js";
 import { openSource } from "./sources/openSource.js";
 
@@ -42,9 +42,19 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks): Promis
       if (found !== undefined && settingsMatch(found, settings)) return upToDateResult(found, output, metric, started);
     }
 
-    const sink = await ParquetSink.open(output);
+    // Readers start first; DuckDB loads and the sink opens while their threads boot.
+    const streamReady = openDriftStream(source, fileVectors, metric, new Set(excluded), options);
+    const sinkReady = import("./sink/parquetSink.js").then(({ ParquetSink }) => ParquetSink.open(output));
+    const [streamOpened, sinkOpened] = await Promise.allSettled([streamReady, sinkReady]);
+    if (streamOpened.status === "rejected" || sinkOpened.status === "rejected") {
+      if (streamOpened.status === "fulfilled") await streamOpened.value.close();
+      if (sinkOpened.status === "fulfilled") sinkOpened.value.abort();
+      // An unwritable output is the cheaper mistake to report first.
+      throw sinkOpened.status === "rejected" ? sinkOpened.reason : (streamOpened as PromiseRejectedResult).reason;
+    }
+    const sink = sinkOpened.value;
     try {
-      const counts = await computeInto(source, sink, fileVectors, metric, new Set(excluded), options, hooks);
+      const counts = await computeInto(streamOpened.value, sink, hooks);
       const warnings = counts.warnings;
       if (options.strict && counts.missing.length > 0) {
         throw new PanicDriftError("MISSING_REFERENCES", `--strict: ${counts.missing[0]}`);
@@ -86,15 +96,13 @@ interface RunCounts {
   missing: string[];
 }
 
-async function computeInto(
+function openDriftStream(
   source: DriftSource,
-  sink: ParquetSink,
   fileVectors: PromptVector[],
   metric: Metric,
   excludePrompts: ReadonlySet<string>,
   options: ComputeOptions,
-  hooks: ComputeHooks,
-): Promise<RunCounts> {
+): Promise<DriftStream> {
   const resolver = new ReferenceResolver(fileVectors);
   const streamOptions = {
     excludePrompts,
@@ -103,10 +111,12 @@ async function computeInto(
     lookup: (pair: ReferencePair) => resolver.resolve(pair)?.vector,
   };
   const workers = options.workers ?? defaultWorkers(source);
-  const stream =
-    workers > 1
-      ? await workerDriftStream(source, { ...streamOptions, workers, fileVectors })
-      : localDriftStream(source, streamOptions);
+  return workers > 1
+    ? workerDriftStream(source, { ...streamOptions, workers, fileVectors })
+    : Promise.resolve(localDriftStream(source, streamOptions));
+}
+
+async function computeInto(stream: DriftStream, sink: ParquetSink, hooks: ComputeHooks): Promise<RunCounts> {
   for await (const { batch, drift } of stream.batches()) {
     await sink.append(batch, drift);
     hooks.onProgress?.(stream.progress());

@@ -18,6 +18,8 @@ export interface DriftStream {
   /** Complete once `batches()` is exhausted. */
   tally(): DriftTally;
   warnings(): string[];
+  /** Stops early (threads ended); only needed when `batches()` is not run to its end. */
+  close(): Promise<void>;
 }
 
 export interface DriftStreamOptions {
@@ -44,5 +46,6 @@ export function localDriftStream(source: DriftSource, options: DriftStreamOption
     progress: () => source.progress(),
     tally: () => kernel.tally,
     warnings: () => [...source.warnings],
+    close: async () => {},
   };
 }

@@ -139,6 +139,9 @@ export async function workerDriftStream(source: DriftSource, options: WorkerStre
       ),
     tally: () => tally,
     warnings: () => warnings,
+    close: async () => {
+      await stopAll();
+    },
   };
 }
 

@@ -9,8 +9,8 @@ import type { Stats } from "node:fs";
 import { tmpdir } from "node:os";
 import { extname, join, resolve } from "node:path";
 
-import { DuckDBInstance } from "@duckdb/node-api";
-import type { DuckDBConnection, DuckDBResultReader } from "@duckdb/node-api";
+// DuckDB is loaded only for .csv and .parquet files (it takes a while to load).
+import type { DuckDBConnection, DuckDBInstance, DuckDBResultReader } from "@duckdb/node-api";
 
 import { PanicDriftError } from "../errors.js";
 import type { PromptVector } from "./promptVector.js";
@@ -194,6 +194,7 @@ async function withDuckDb<T>(
       await copyFile(duckPath, copy);
       duckPath = copy;
     }
+    const { DuckDBInstance } = await import("@duckdb/node-api");
     // Never reach for the network to fetch an extension: csv and parquet are built in.
     instance = await DuckDBInstance.create(":memory:", {
       autoinstall_known_extensions: "false",
