@@ -192,3 +192,14 @@ describe("computeDrift: parallel readers fail cleanly", () => {
     expect(readdirSync(dir).filter((f) => f.startsWith("broken-par.parquet") || f.includes(".tmp-"))).toEqual([]);
   });
 });
+
+describe("computeDrift: edge of size", () => {
+  it("a database without embeddings gives an empty frame", async () => {
+    const empty = join(dir, "empty.sqlite");
+    makePanicDb(empty, { runs: 0 });
+    const out = join(dir, "empty.parquet");
+    const result = await computeDrift({ db: empty, out });
+    expect(result.rows).toBe(0);
+    expect(await readFrame(out)).toEqual([]);
+  });
+});

@@ -59,9 +59,14 @@ function outputExpression(column: OutputColumn): string {
   return `f."${column}"`;
 }
 
-/** A dictionary's values (or ranks) as one list indexed by global index + 1: cheaper and leaner than a join. */
+/**
+ * A dictionary's values (or ranks) as one list, indexed by global index + 1:
+ * leaner than a join. Held in a DuckDB variable (set in writeDictionaries):
+ * a scalar subquery here would be planned as a join, which does not keep the
+ * sorted table's order.
+ */
 function dictionaryList(column: DictionaryColumnName, field: "v" | "r"): string {
-  return `(SELECT list(${field} ORDER BY k) FROM "dict_${column}")`;
+  return `getvariable('${field}_${column}')`;
 }
 
 /**
@@ -159,6 +164,9 @@ export class ParquetSink {
       await this.connection.run(
         `UPDATE "dict_${column}" AS d SET r = ranked.r FROM (SELECT k, (rank() OVER (ORDER BY v))::INTEGER AS r FROM "dict_${column}") AS ranked WHERE d.k = ranked.k`,
       );
+      for (const field of ["v", "r"]) {
+        await this.connection.run(`SET VARIABLE ${field}_${column} = (SELECT coalesce(list(${field} ORDER BY k), []) FROM "dict_${column}")`);
+      }
     }
   }
 
