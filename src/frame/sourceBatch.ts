@@ -5,7 +5,6 @@ import {
   Field,
   FixedSizeList,
   Float32,
-  Float64,
   Int32,
   Int64,
   RecordBatch,
