@@ -58,23 +58,10 @@ type ModelColumn = (typeof MODEL_COLUMNS)[number];
  * move between threads and to hand to DuckDB. The sink turns them back into
  * the frame's text columns.
  */
-export const BATCH_FRAME_COLUMNS = [
-  "id",
-  "id_other",
-  "invocation_id",
-  "invocation_id_other",
-  "embedding_model",
-  "started_at",
-  "completed_at",
-  "run_id",
-  "sequence_number",
-  "text_model",
-  "text",
-  "initial_prompt",
-  "network",
-  "experiment_id",
-] as const;
-export type BatchFrameColumn = (typeof BATCH_FRAME_COLUMNS)[number];
+export type BatchFrameColumn = FrameColumn | `${UuidColumn}_other`;
+export const BATCH_FRAME_COLUMNS: readonly BatchFrameColumn[] = FRAME_COLUMNS.flatMap((c): BatchFrameColumn[] =>
+  (UUID_COLUMNS as readonly string[]).includes(c) ? [c, `${c as UuidColumn}_other`] : [c],
+);
 
 const MODEL_DICTIONARY_ID: Readonly<Record<ModelColumn, number>> = { embedding_model: 5, text_model: 6 };
 export function modelColumnType(column: ModelColumn): Dictionary<Utf8, Int32> {
