@@ -120,6 +120,10 @@ describe("computeDrift against the independent float64 oracle", () => {
     const expected = runOracle(db, ["--prompt-vectors", file]);
     expectSameFrame(await readFrame(out), expected);
     expect(result.null_reasons.missing_reference).toBe(0);
+    // The same through parallel readers, with the other metric and no exclusions.
+    const parallel = join(dir, "file-parallel.parquet");
+    await computeDrift({ db, out: parallel, promptVectors: file, workers: 2, metric: "cosine", excludePrompts: [] });
+    expectSameFrame(await readFrame(parallel), runOracle(db, ["--prompt-vectors", file, "--metric", "cosine", "--no-exclude"]));
     const builtin = await readFrame(join(dir, "euclid.parquet"));
     const dummyChanged = builtin.filter(
       (r, i) => r.embedding_model === "Dummy" && r.semantic_drift !== null && r.semantic_drift !== expected[i]!.semantic_drift,
