@@ -96,7 +96,7 @@ interface RunCounts {
   missing: string[];
 }
 
-function openDriftStream(
+async function openDriftStream(
   source: DriftSource,
   fileVectors: PromptVector[],
   metric: Metric,
@@ -111,9 +111,9 @@ function openDriftStream(
     lookup: (pair: ReferencePair) => resolver.resolve(pair)?.vector,
   };
   const workers = options.workers ?? defaultWorkers(source);
-  return workers > 1
-    ? workerDriftStream(source, { ...streamOptions, workers, fileVectors })
-    : Promise.resolve(localDriftStream(source, streamOptions));
+  if (workers <= 1) return localDriftStream(source, streamOptions);
+  // A database that commits faster than the readers can agree on a snapshot is read on one thread.
+  return (await workerDriftStream(source, { ...streamOptions, workers, fileVectors })) ?? localDriftStream(source, streamOptions);
 }
 
 async function computeInto(stream: DriftStream, sink: ParquetSink, hooks: ComputeHooks): Promise<RunCounts> {

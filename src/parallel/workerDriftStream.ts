@@ -12,8 +12,13 @@ import type { FromWorker, ToWorker, WorkerSetup } from "./workerProtocol.js";
 
 /** Batches a worker may have posted ahead of the sink. */
 const MAX_IN_FLIGHT = 4;
-/** Attempts to pin every reader on one snapshot of a database that keeps changing. */
-const MAX_PIN_ATTEMPTS = 50;
+/**
+ * How hard to try pinning every reader on one snapshot of a database that
+ * keeps changing, before reading it on one thread instead (one connection
+ * has one snapshot by construction).
+ */
+const MAX_PIN_ATTEMPTS = 20;
+const MAX_PIN_MILLISECONDS = 300;
 
 export interface WorkerStreamOptions extends DriftStreamOptions {
   readonly workers: number;
@@ -23,9 +28,11 @@ export interface WorkerStreamOptions extends DriftStreamOptions {
 /**
  * Source and kernel in `workers` threads, each reading one rowid range of
  * the same read snapshot over its own connection; the caller (the sink's
- * thread) receives their batches as they come.
+ * thread) receives their batches as they come. Undefined (threads stopped)
+ * when commits kept landing while the readers pinned their snapshots: the
+ * caller then reads on one thread.
  */
-export async function workerDriftStream(source: DriftSource, options: WorkerStreamOptions): Promise<DriftStream> {
+export async function workerDriftStream(source: DriftSource, options: WorkerStreamOptions): Promise<DriftStream | undefined> {
   const threads: { worker: Worker; inFlight: Int32Array; progress: ScanProgress; done: boolean }[] = [];
   const queue: (FromWorker & { from: number })[] = [];
   let wake: (() => void) | undefined;
@@ -76,6 +83,7 @@ export async function workerDriftStream(source: DriftSource, options: WorkerStre
   try {
     await fromEach("ready");
     // All readers share one snapshot if nothing was committed while they pinned theirs.
+    const deadline = performance.now() + MAX_PIN_MILLISECONDS;
     for (let attempt = 1; ; attempt++) {
       const before = JSON.stringify(sqliteFingerprint(source.path));
       source.release();
@@ -83,11 +91,9 @@ export async function workerDriftStream(source: DriftSource, options: WorkerStre
       for (const t of threads) t.worker.postMessage({ type: "pin" } satisfies ToWorker);
       await fromEach("pinned");
       if (JSON.stringify(sqliteFingerprint(source.path)) === before) break;
-      if (attempt >= MAX_PIN_ATTEMPTS) {
-        throw new PanicDriftError(
-          "DB_UNREADABLE",
-          `database ${source.path} changed every time its ${threads.length} readers tried to share a snapshot: retry later`,
-        );
+      if (attempt >= MAX_PIN_ATTEMPTS || performance.now() > deadline) {
+        await stopAll();
+        return undefined;
       }
     }
   } catch (error) {
