@@ -207,3 +207,32 @@ describe("computeDrift: edge of size", () => {
     expect(await readFrame(out)).toEqual([]);
   });
 });
+
+describe("computeDrift on a database that is being written", () => {
+  it("parallel readers finish (on one thread if they cannot share a snapshot), with a consistent row count", async () => {
+    const { fork } = await import("node:child_process");
+    const Database = (await import("better-sqlite3")).default;
+    const live = join(dir, "live.sqlite");
+    makePanicDb(live, { runs: 10, steps: 100, embeddingModels: [{ name: "Dummy", dim: 768 }] });
+    const count = () => {
+      const reader = new Database(live, { readonly: true });
+      try {
+        return reader.prepare("SELECT count(*) FROM embedding e JOIN invocation i ON i.id = e.invocation_id WHERE i.type = 'TEXT'").pluck().get() as number;
+      } finally {
+        reader.close();
+      }
+    };
+    const writer = fork(new URL("./support/liveWriter.ts", import.meta.url).pathname, [live], { execArgv: ["--import", "tsx"] });
+    try {
+      await new Promise((resolve) => writer.once("message", resolve));
+      const before = count();
+      const result = await computeDrift({ db: live, out: join(dir, "live.parquet"), workers: 2, excludePrompts: [] });
+      const after = count();
+      expect(result.rows).toBeGreaterThanOrEqual(before);
+      expect(result.rows).toBeLessThanOrEqual(after);
+      expect(after).toBeGreaterThan(before);
+    } finally {
+      writer.kill();
+    }
+  }, 60_000);
+});
