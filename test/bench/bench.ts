@@ -201,7 +201,7 @@ function timed(cmd: string, args: string[], rssFile: string): Sample & { stdout:
   const r: SpawnSyncReturns<string> = spawnSync(exe, argv, { cwd: REPO, encoding: "utf8", maxBuffer: 64 * MB });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) {
-    const timeLines = (fs.existsSync(rssFile) ? fs.readFileSync(rssFile, "utf8") : "").split("\n").filter((l) => /Command terminated|Exit status/.test(l));
+    const timeLines = (fs.existsSync(rssFile) ? fs.readFileSync(rssFile, "utf8") : "").split("\n").filter((l) => /Command terminated|Exit status/.exec(l) !== null);
     throw new Error(`command failed (exit ${r.status ?? r.signal}): ${cmd} ${args.join(" ")}\n${r.stderr}${timeLines.map((l) => l.trim()).join("\n")}`);
   }
   const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(fs.existsSync(rssFile) ? fs.readFileSync(rssFile, "utf8") : "");
