@@ -23,11 +23,12 @@ import { writeUuid } from "./uuidBytes.js";
 import { hyphenateUuid } from "./uuidText.js";
 
 /**
- * The Arrow record batch every source hands to the kernel: the output frame's
- * columns (as upstream's cache names them) plus three internal ones, the
- * vector as FixedSizeList<Float32>, why a vector is missing, and the key of
- * the row's (initial_prompt, embedding_model) pair. All vectors in one batch
- * share one dimension; sources keep one open batch per dimension.
+ * The Arrow record batch every source hands to the kernel: the output
+ * frame's columns (as upstream's cache names them; see BATCH_FRAME_COLUMNS
+ * for how they are encoded) plus three internal ones, the vector as
+ * FixedSizeList<Float32>, why a vector is missing, and the key of the row's
+ * (initial_prompt, embedding_model) pair. All vectors in one batch share one
+ * dimension; sources keep one open batch per dimension.
  */
 export const FRAME_COLUMNS = [
   "id",
