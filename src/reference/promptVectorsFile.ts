@@ -441,22 +441,16 @@ function validate(entries: readonly Located[], file: string): PromptVector[] {
   return out;
 }
 
+function requireString(value: unknown, key: string, file: string, where: string): asserts value is string {
+  if (typeof value === "string") return;
+  const problem = value === undefined ? `${key} is missing` : `${key} is ${describe(value)}, not a string`;
+  throw invalid(file, where, problem, ENTRY_FIX);
+}
+
 function toPromptVector(entry: Located, file: string): PromptVector {
   const { where, initialPrompt, embeddingModel, vector } = entry;
-  if (typeof initialPrompt !== "string") {
-    const problem =
-      initialPrompt === undefined
-        ? "initial_prompt is missing"
-        : `initial_prompt is ${describe(initialPrompt)}, not a string`;
-    throw invalid(file, where, problem, ENTRY_FIX);
-  }
-  if (typeof embeddingModel !== "string") {
-    const problem =
-      embeddingModel === undefined
-        ? "embedding_model is missing"
-        : `embedding_model is ${describe(embeddingModel)}, not a string`;
-    throw invalid(file, where, problem, ENTRY_FIX);
-  }
+  requireString(initialPrompt, "initial_prompt", file, where);
+  requireString(embeddingModel, "embedding_model", file, where);
   // A nameless model could never match a run's embeddings.
   if (embeddingModel === "") throw invalid(file, where, "embedding_model is empty", ENTRY_FIX);
   if (vector === undefined || vector === null) throw invalid(file, where, "vector is missing", ENTRY_FIX);
