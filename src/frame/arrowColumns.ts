@@ -1,4 +1,4 @@
-import { makeData, Utf8, type Data, type Float64, type TimestampMicrosecond } from "apache-arrow";
+import { makeData, Utf8, type Data, type Float64, type TimestampMicrosecond } from "./arrow.js";
 
 /** Small builders of Arrow column data straight from typed arrays. */
 

@@ -1,6 +1,6 @@
-import { Dictionary, Int32, Utf8, type Vector } from "apache-arrow";
+import { Dictionary, Int32, Utf8, type Vector } from "./arrow.js";
 import { utf8Data } from "./arrowColumns.js";
-import { makeVector } from "apache-arrow";
+import { makeVector } from "./arrow.js";
 
 /** The frame's columns that belong to a run rather than to an embedding. */
 export const RUN_COLUMNS = ["run_id", "initial_prompt", "network", "experiment_id"] as const;

@@ -15,7 +15,7 @@ import {
   Utf8,
   makeData,
   type Data,
-} from "apache-arrow";
+} from "./arrow.js";
 import { VectorStatus } from "./vectorStatus.js";
 import { nullableData, nullBitmap, utf8Data } from "./arrowColumns.js";
 import { RUN_COLUMNS, runColumnType, type RunTable } from "./runTable.js";

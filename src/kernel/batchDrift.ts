@@ -1,4 +1,4 @@
-import { Float64, type Data, type RecordBatch } from "apache-arrow";
+import { Float64, type Data, type RecordBatch } from "../frame/arrow.js";
 import type { ReferencePair, ReferencePairs } from "../frame/referencePairs.js";
 import { nullableData } from "../frame/arrowColumns.js";
 import { driftKernel, type KernelInput } from "./driftKernel.js";

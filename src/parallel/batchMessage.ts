@@ -13,7 +13,7 @@ import {
   makeData,
   type Data,
   type DataType,
-} from "apache-arrow";
+} from "../frame/arrow.js";
 import type { DriftedBatch } from "../driftStream.js";
 import { BATCH_FRAME_COLUMNS, modelColumnType, type MODEL_COLUMNS } from "../frame/sourceBatch.js";
 import { RUN_COLUMNS, runColumnType, type RunColumn, type RunTable } from "../frame/runTable.js";
