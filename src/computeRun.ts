@@ -12,8 +12,8 @@ import { baseSettings, upToDateResult, type ComputeHooks, type ComputeOptions, t
 import type { PromptVector } from "./reference/promptVector.js";
 import { readPromptVectorsFile } from "./reference/promptVectorsFile.js";
 import { referenceDigest, ReferenceResolver } from "./reference/referenceResolver.js";
-import { readCacheMetadata, settingsMatch, toKeyValue, type CacheSettings } from "./sink/cacheMetadata.js";
-import type { ParquetSink } from "./sink/parquetSink.js";
+import { readCacheMetadata, resultJson, settingsKeyValue, settingsMatch, type CacheSettings } from "./sink/cacheMetadata.js";
+import { RESULT_SLOT_BYTES } from "./sink/resultSlot.js";
 import type { DriftSource } from "./sources/driftSource.js";
 import { openSource } from "./sources/openSource.js";
 
@@ -53,20 +53,24 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks): Promis
       throw sinkOpened.status === "rejected" ? sinkOpened.reason : (streamOpened as PromiseRejectedResult).reason;
     }
     const sink = sinkOpened.value;
+    const stream = streamOpened.value;
     try {
-      const counts = await computeInto(streamOpened.value, sink, hooks);
-      const warnings = counts.warnings;
+      await sink.write(stream, source.runRecords(), settingsKeyValue(settings), () => hooks.onProgress?.(stream.progress()));
+      const counts = runCounts(stream);
       if (options.strict && counts.missing.length > 0) {
         throw new PanicDriftError("MISSING_REFERENCES", `--strict: ${counts.missing[0]}`);
       }
-      await sink.finish(
-        toKeyValue({
-          ...settings,
-          rows: String(counts.rows),
-          rows_with_drift: String(counts.rowsWithDrift),
-          null_reasons: JSON.stringify(counts.nullReasons),
-          warnings: JSON.stringify(warnings),
-        }),
+      const warnings = counts.warnings;
+      sink.finish(
+        resultJson(
+          {
+            rows: String(counts.rows),
+            rows_with_drift: String(counts.rowsWithDrift),
+            null_reasons: JSON.stringify(counts.nullReasons),
+            warnings: JSON.stringify(warnings),
+          },
+          RESULT_SLOT_BYTES,
+        ),
       );
       return {
         status: "computed",
@@ -116,11 +120,7 @@ async function openDriftStream(
   return (await workerDriftStream(source, { ...streamOptions, workers, fileVectors })) ?? localDriftStream(source, streamOptions);
 }
 
-async function computeInto(stream: DriftStream, sink: ParquetSink, hooks: ComputeHooks): Promise<RunCounts> {
-  for await (const { batch, drift } of stream.batches()) {
-    await sink.append(batch, drift);
-    hooks.onProgress?.(stream.progress());
-  }
+function runCounts(stream: DriftStream): RunCounts {
   const tally = stream.tally();
   const missing = missingReferenceMessages(tally);
   return {
@@ -133,8 +133,7 @@ async function computeInto(stream: DriftStream, sink: ParquetSink, hooks: Comput
 }
 
 function defaultWorkers(source: DriftSource): number {
-  const [range] = source.partitions(1);
-  const rows = range === undefined ? 0 : range.to - range.from + 1;
+  const rows = source.estimatedRows();
   return rows < PARALLEL_MIN_ROWS ? 1 : Math.max(1, Math.min(2, availableParallelism()));
 }
 

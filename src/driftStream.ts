@@ -1,9 +1,10 @@
 import type { Data, Float64, RecordBatch } from "apache-arrow";
+import { inOutputOrder } from "./frame/outputOrder.js";
 import { ReferencePairs } from "./frame/referencePairs.js";
 import { BatchDrift, type ReferenceLookup } from "./kernel/batchDrift.js";
 import type { DriftTally } from "./kernel/driftTally.js";
 import type { Metric } from "./kernel/metric.js";
-import type { DriftSource, ScanProgress } from "./sources/driftSource.js";
+import type { DriftSource, ScanOptions, ScanProgress } from "./sources/driftSource.js";
 
 /** A source batch (at least the frame's columns) with its computed drift column. */
 export interface DriftedBatch {
@@ -13,12 +14,18 @@ export interface DriftedBatch {
 
 /** Source and kernel together: what the sink consumes, however many threads produce it. */
 export interface DriftStream {
-  batches(): AsyncIterable<DriftedBatch>;
+  /** Whether batches come in the output's order; otherwise the sink sorts. */
+  readonly ordered: boolean;
+  /**
+   * The next drifted batch, or undefined once everything is read.
+   * Synchronous: the sink pulls batches from inside DuckDB's scan.
+   */
+  next(): DriftedBatch | undefined;
   progress(): ScanProgress;
-  /** Complete once `batches()` is exhausted. */
+  /** Complete once `next()` has returned undefined. */
   tally(): DriftTally;
   warnings(): string[];
-  /** Stops early (threads ended); only needed when `batches()` is not run to its end. */
+  /** Stops early (threads ended); only needed when `next()` is not run to its end. */
   close(): Promise<void>;
 }
 
@@ -29,23 +36,64 @@ export interface DriftStreamOptions {
   readonly lookup: ReferenceLookup;
 }
 
-/** Source and kernel on this thread, batch after batch. */
+/**
+ * One unit of the source through the kernel. From an ordered source the
+ * unit's rows come back in the output's order (see frame/outputOrder.ts);
+ * otherwise batch by batch as read.
+ */
+export function* driftUnit(
+  source: DriftSource,
+  unit: number,
+  kernel: BatchDrift,
+  scan: ScanOptions,
+  /** Called after each batch read (a sign of life while a big unit is gathered). */
+  onRead?: () => void,
+): Generator<DriftedBatch, void, undefined> {
+  if (!source.ordered) {
+    for (const batch of source.scanUnit(scan, unit)) yield { batch, drift: kernel.run(batch) };
+    return;
+  }
+  // The kernel is done with a batch's vectors before the next is read: only frame columns are kept.
+  const pieces: DriftedBatch[] = [];
+  for (const batch of source.scanUnit(scan, unit)) {
+    pieces.push({ batch, drift: kernel.run(batch) });
+    onRead?.();
+  }
+  yield* inOutputOrder(pieces, scan.batchRows);
+}
+
+/** The warnings a finished scan leaves: the snapshot's, and unreadable timestamps counted over all readers. */
+export function scanWarnings(source: DriftSource, badTimestamps: number): string[] {
+  const warnings = [...source.warnings];
+  if (badTimestamps > 0) {
+    warnings.push(
+      `${badTimestamps} embedding rows of ${source.path} have a started_at/completed_at that is not a YYYY-MM-DD HH:MM:SS[.ffffff] timestamp; they are NULL in the output`,
+    );
+  }
+  return warnings;
+}
+
+/** Source and kernel on this thread, unit after unit. */
 export function localDriftStream(source: DriftSource, options: DriftStreamOptions): DriftStream {
   const pairs = new ReferencePairs();
   const kernel = new BatchDrift(pairs, options.lookup, options.metric);
+  const scan = { excludePrompts: options.excludePrompts, pairs, batchRows: options.batchRows, reuseVectors: true };
+  function* all(): Generator<DriftedBatch, void, undefined> {
+    const units = source.units(options.batchRows);
+    for (let unit = 0; unit < units; unit++) yield* driftUnit(source, unit, kernel, scan);
+  }
+  const batches = all();
   return {
-    async *batches() {
-      const scan = { excludePrompts: options.excludePrompts, pairs, batchRows: options.batchRows, reuseVectors: true };
-      // The kernel is done with a batch's vectors before the next is asked for.
-      for (const batch of source.scan(scan)) {
-        yield { batch, drift: kernel.run(batch) };
-        // Let the event loop breathe (spinner frames, signals) between batches.
-        await new Promise<void>((r) => setImmediate(r));
-      }
+    ordered: source.ordered,
+    next: () => {
+      const step = batches.next();
+      return step.done ? undefined : step.value;
     },
     progress: () => source.progress(),
     tally: () => kernel.tally,
-    warnings: () => [...source.warnings],
-    close: async () => {},
+    warnings: () => scanWarnings(source, source.badTimestamps),
+    close: async () => {
+      batches.return(undefined);
+    },
   };
 }

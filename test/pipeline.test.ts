@@ -66,7 +66,7 @@ describe("computeDrift against the independent float64 oracle", () => {
     expectSameFrame(await readFrame(out), runOracle(db));
   });
 
-  it("parallel readers (2 and 3 threads, each its own rowid range) give the same frame and counts", async () => {
+  it("parallel readers (the main thread with 1 and 2 reader threads, claiming units) give the same frame and counts", async () => {
     const one = await computeDrift({ db, out: join(dir, "w1.parquet"), workers: 1 });
     for (const workers of [2, 3]) {
       const out = join(dir, `w${workers}.parquet`);
@@ -129,6 +129,48 @@ describe("computeDrift against the independent float64 oracle", () => {
       (r, i) => r.embedding_model === "Dummy" && r.semantic_drift !== null && r.semantic_drift !== expected[i]!.semantic_drift,
     );
     expect(dummyChanged.length).toBeGreaterThan(0);
+  });
+});
+
+describe("computeDrift: how the reading is cut", () => {
+  it("many short runs (grouped into units) and runs longer than a batch give the oracle's frame, on 1 and 2 readers", async () => {
+    for (const [name, shape, batchRows] of [
+      ["short-runs", { runs: 60, steps: 4 }, 16],
+      ["long-runs", { runs: 3, steps: 80 }, 7],
+    ] as const) {
+      const path = join(dir, `${name}.sqlite`);
+      makePanicDb(path, { ...shape, embeddingModels: [{ name: "Dummy", dim: 768 }, { name: "Dummy2", dim: 768 }, { name: "DummyText", dim: 256 }] });
+      const expected = runOracle(path);
+      for (const workers of [1, 2]) {
+        const out = join(dir, `${name}-${workers}.parquet`);
+        const result = await computeDrift({ db: path, out, workers, batchRows });
+        expect(result.rows).toBe(expected.length);
+        expectSameFrame(await readFrame(out), expected);
+      }
+    }
+  });
+
+  it("without the run_id and invocation_id indexes the database is read in storage order and DuckDB sorts: same frame", async () => {
+    const { copyFileSync } = await import("node:fs");
+    const Database = (await import("better-sqlite3")).default;
+    const bare = join(dir, "no-indexes.sqlite");
+    copyFileSync(db, bare);
+    const writer = new Database(bare);
+    writer.exec("DROP INDEX ix_invocation_run_id; DROP INDEX ix_embedding_invocation_id;");
+    writer.close();
+    const { openSource } = await import("../src/sources/openSource.js");
+    for (const [path, ordered] of [[db, true], [bare, false]] as const) {
+      const source = openSource(path);
+      expect(source.ordered).toBe(ordered);
+      source.close();
+    }
+    const expected = runOracle(bare);
+    for (const workers of [1, 2]) {
+      const out = join(dir, `no-indexes-${workers}.parquet`);
+      const result = await computeDrift({ db: bare, out, workers, batchRows: 5 });
+      expect(result.rows).toBe(expected.length);
+      expectSameFrame(await readFrame(out), expected);
+    }
   });
 });
 

@@ -52,3 +52,4 @@ export const Struct = arrow.Struct;
 export type Struct<T extends TypeMap = any> = A.Struct<T>;
 export const Dictionary = arrow.Dictionary;
 export type Dictionary<T extends DataType = any, TKey extends TKeys = TKeys> = A.Dictionary<T, TKey>;
+export const Type = arrow.Type;

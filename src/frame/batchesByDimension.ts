@@ -60,7 +60,11 @@ export class BatchesByDimension {
     const builders = [...this.open.values()];
     this.open.clear();
     this.last = undefined;
-    for (const builder of builders) if (builder.length > 0) yield builder.finish();
+    for (const builder of builders) {
+      if (builder.length > 0) yield builder.finish();
+      // Free for the next rows (a source that drains per unit keeps its router).
+      if (this.reuseVectors) this.lent.push(builder.vectorBuffer);
+    }
   }
 
   private create(dimension: number): SourceBatchBuilder {

@@ -1,52 +1,72 @@
 /**
  * A parallel reader: opens its own read-only connection, pins a snapshot
- * when told, then reads one rowid range through source and kernel and posts
- * each drifted batch to the main thread, which owns the sink.
+ * when told, then claims units of the source one at a time (a shared
+ * counter), runs each through the kernel and posts its drifted batches to
+ * the main thread, which owns the sink.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { driftUnit } from "../driftStream.js";
 import { ReferencePairs } from "../frame/referencePairs.js";
 import { BatchDrift } from "../kernel/batchDrift.js";
 import { ReferenceResolver } from "../reference/referenceResolver.js";
 import { openSource } from "../sources/openSource.js";
 import { toBatchMessage } from "./batchMessage.js";
-import type { ToWorker, FromWorker, WorkerSetup } from "./workerProtocol.js";
+import type { DataMessage, ErrorMessage, SetupMessage, ToWorker, WorkerSetup } from "./workerProtocol.js";
 
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
-const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 const inFlight = new Int32Array(setup.inFlight);
+const shared = new Int32Array(setup.shared);
+
+/** Tells the main thread something happened (a post, or a batch read: a sign of life). */
+function signal(): void {
+  Atomics.add(shared, 1, 1);
+  Atomics.notify(shared, 1);
+}
+
+function postData(message: DataMessage, transfer: ArrayBuffer[] = []): void {
+  setup.data.postMessage(message, transfer);
+  signal();
+}
 
 function fail(error: unknown): void {
   const e = error as { code?: string; message?: string; stack?: string };
-  post({ type: "error", code: e.code, message: e.message ?? String(error), stack: e.stack });
+  const message: ErrorMessage = { type: "error", code: e.code, message: e.message ?? String(error), stack: e.stack };
+  // Whichever side the main thread listens on at the moment.
+  port.postMessage(message satisfies SetupMessage);
+  postData(message);
 }
 
 try {
   const source = openSource(setup.path);
-  post({ type: "ready" });
+  port.postMessage({ type: "ready" } satisfies SetupMessage);
   port.on("message", (message: ToWorker) => {
     try {
       if (message.type === "pin") {
         source.release();
         source.pin();
-        post({ type: "pinned" });
+        port.postMessage({ type: "pinned" } satisfies SetupMessage);
       } else if (message.type === "go") {
         const pairs = new ReferencePairs();
         const resolver = new ReferenceResolver(setup.fileVectors);
         const kernel = new BatchDrift(pairs, (pair) => resolver.resolve(pair)?.vector, setup.metric);
-        // The kernel is done with a batch's vectors (which never leave this thread) before the next.
-        const options = { excludePrompts: new Set(setup.excludePrompts), pairs, batchRows: setup.batchRows, reuseVectors: true };
-        for (const batch of source.scan(options, message.range)) {
-          const drifted = { batch, drift: kernel.run(batch) };
-          // Back-pressure: never more than maxInFlight batches waiting for the sink.
-          while (Atomics.load(inFlight, 0) >= setup.maxInFlight) Atomics.wait(inFlight, 0, setup.maxInFlight, 1000);
-          Atomics.add(inFlight, 0, 1);
-          const { message: batchMessage, transfer } = toBatchMessage(drifted);
-          post({ type: "batch", batch: batchMessage, progress: source.progress() }, transfer);
+        const scan = { excludePrompts: new Set(setup.excludePrompts), pairs, batchRows: setup.batchRows, reuseVectors: true };
+        // Every connection cuts the same snapshot into the same units.
+        if (source.units(setup.batchRows) !== message.units) throw new Error("reader threads disagree on the snapshot's units");
+        for (let unit = Atomics.add(shared, 0, 1); unit < message.units; unit = Atomics.add(shared, 0, 1)) {
+          for (const drifted of driftUnit(source, unit, kernel, scan, signal)) {
+            // Back-pressure: never more than maxInFlight batches waiting for the sink.
+            while (Atomics.load(inFlight, 0) >= setup.maxInFlight) Atomics.wait(inFlight, 0, setup.maxInFlight, 1000);
+            Atomics.add(inFlight, 0, 1);
+            const { message: batch, transfer } = toBatchMessage(drifted);
+            postData({ type: "batch", unit, batch, progress: source.progress() }, transfer);
+          }
+          postData({ type: "unit", unit, progress: source.progress() });
         }
-        post({ type: "done", tally: kernel.tally, warnings: [...source.warnings], progress: source.progress() });
+        postData({ type: "done", tally: kernel.tally, badTimestamps: source.badTimestamps, progress: source.progress() });
         source.close();
         port.close();
+        setup.data.close();
       }
     } catch (error) {
       fail(error);

@@ -1,17 +1,21 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
-import type { DriftStream, DriftStreamOptions, DriftedBatch } from "../driftStream.js";
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
+import { driftUnit, scanWarnings, type DriftStream, type DriftStreamOptions, type DriftedBatch } from "../driftStream.js";
 import { PanicDriftError, type ErrorCode } from "../errors.js";
+import { ReferencePairs } from "../frame/referencePairs.js";
+import { BatchDrift } from "../kernel/batchDrift.js";
 import { emptyTally, mergeTally } from "../kernel/driftTally.js";
 import type { PromptVector } from "../reference/promptVector.js";
 import type { DriftSource, ScanProgress } from "../sources/driftSource.js";
 import { sqliteFingerprint } from "../sources/inputFingerprint.js";
 import { fromBatchMessage } from "./batchMessage.js";
-import type { FromWorker, ToWorker, WorkerSetup } from "./workerProtocol.js";
+import type { DataMessage, ErrorMessage, SetupMessage, ToWorker, WorkerSetup } from "./workerProtocol.js";
 
 /** Batches a worker may have posted ahead of the sink. */
-const MAX_IN_FLIGHT = 4;
+const MAX_IN_FLIGHT = 8;
+/** Batches the main thread reads ahead of DuckDB, at most. */
+const READ_AHEAD_BATCHES = 4;
 /**
  * How hard to try pinning every reader on one snapshot of a database that
  * keeps changing, before reading it on one thread instead (one connection
@@ -19,31 +23,55 @@ const MAX_IN_FLIGHT = 4;
  */
 const MAX_PIN_ATTEMPTS = 20;
 const MAX_PIN_MILLISECONDS = 300;
+/**
+ * The main thread waits for readers synchronously (inside DuckDB's scan),
+ * where a thread's death cannot be seen; readers give a sign of life at
+ * least every batch they read, so this long a silence means one is gone.
+ */
+const STALL_MILLISECONDS = 120_000;
 
 export interface WorkerStreamOptions extends DriftStreamOptions {
   readonly workers: number;
   readonly fileVectors: readonly PromptVector[];
 }
 
+interface Thread {
+  worker: Worker;
+  data: MessagePort;
+  inFlight: Int32Array;
+  progress: ScanProgress;
+  done: boolean;
+}
+
+interface PendingUnit {
+  /** `from` is undefined for the units the main thread read itself. */
+  batches: { batch: DriftedBatch; from: Thread | undefined }[];
+  complete: boolean;
+}
+
 /**
- * Source and kernel in `workers` threads, each reading one rowid range of
- * the same read snapshot over its own connection; the caller (the sink's
- * thread) receives their batches as they come. Undefined (threads stopped)
- * when commits kept landing while the readers pinned their snapshots: the
- * caller then reads on one thread.
+ * Source and kernel on `workers` readers, each with its own connection to
+ * the same read snapshot, claiming units one at a time: `workers - 1`
+ * threads, and the main thread (the sink's) itself whenever it would
+ * otherwise wait for them (one thread fewer to start and to feed). The
+ * batches come back in unit order. Undefined (threads stopped) when commits
+ * kept landing while the readers pinned their snapshots: the caller then
+ * reads on one thread.
  */
 export async function workerDriftStream(source: DriftSource, options: WorkerStreamOptions): Promise<DriftStream | undefined> {
-  const threads: { worker: Worker; inFlight: Int32Array; progress: ScanProgress; done: boolean }[] = [];
-  const queue: (FromWorker & { from: number })[] = [];
+  const shared = new Int32Array(new SharedArrayBuffer(8));
+  const threads: Thread[] = [];
+  const setupQueue: (SetupMessage & { from: number })[] = [];
   let wake: (() => void) | undefined;
-  const next = () =>
+  const nextSetup = () =>
     new Promise<void>((resolve) => {
-      if (queue.length > 0) resolve();
+      if (setupQueue.length > 0) resolve();
       else wake = resolve;
     });
 
-  for (let i = 0; i < options.workers; i++) {
+  for (let i = 0; i < options.workers - 1; i++) {
     const inFlight = new SharedArrayBuffer(4);
+    const channel = new MessageChannel();
     const setup: WorkerSetup = {
       path: source.path,
       excludePrompts: [...options.excludePrompts],
@@ -52,29 +80,30 @@ export async function workerDriftStream(source: DriftSource, options: WorkerStre
       fileVectors: [...options.fileVectors],
       inFlight,
       maxInFlight: MAX_IN_FLIGHT,
+      shared: shared.buffer as SharedArrayBuffer,
+      data: channel.port2,
     };
-    const worker = startWorker(setup);
-    const thread = { worker, inFlight: new Int32Array(inFlight), progress: { done: 0, total: 0, rows: 0 }, done: false };
-    threads.push(thread);
-    worker.on("message", (message: FromWorker) => {
-      queue.push({ ...message, from: i });
+    const worker = startWorker(setup, [channel.port2]);
+    threads.push({ worker, data: channel.port1, inFlight: new Int32Array(inFlight), progress: { done: 0, total: 0, rows: 0 }, done: false });
+    const push = (message: SetupMessage) => {
+      setupQueue.push({ ...message, from: i });
       wake?.();
       wake = undefined;
-    });
-    worker.on("error", (error) => {
-      queue.push({ type: "error", message: error.message, stack: error.stack, from: i });
-      wake?.();
-      wake = undefined;
-    });
+    };
+    worker.on("message", push);
+    worker.on("error", (error) => push({ type: "error", message: error.message, stack: error.stack }));
   }
-  const stopAll = () => Promise.all(threads.map((t) => t.worker.terminate()));
+  const stopAll = async () => {
+    for (const t of threads) t.data.close();
+    await Promise.all(threads.map((t) => t.worker.terminate()));
+  };
 
   /** Waits for one message of `type` from every worker, failing on an error. */
   async function fromEach(type: "ready" | "pinned"): Promise<void> {
     const seen = new Set<number>();
     while (seen.size < threads.length) {
-      await next();
-      const message = queue.shift()!;
+      await nextSetup();
+      const message = setupQueue.shift()!;
       if (message.type === "error") throw workerError(message);
       if (message.type === type) seen.add(message.from);
     }
@@ -101,57 +130,165 @@ export async function workerDriftStream(source: DriftSource, options: WorkerStre
     throw error;
   }
 
-  const ranges = source.partitions(threads.length);
+  const units = source.units(options.batchRows);
   const runs = source.runRecords();
-  threads.forEach((t, i) => {
-    const range = ranges[i];
-    if (range === undefined) {
-      t.worker.postMessage({ type: "go", range: { from: 1, to: 0 } } satisfies ToWorker);
-    } else {
-      t.worker.postMessage({ type: "go", range } satisfies ToWorker);
-    }
-  });
+  for (const t of threads) t.worker.postMessage({ type: "go", units } satisfies ToWorker);
 
   const tally = emptyTally();
-  const warnings: string[] = [];
-  return {
-    async *batches(): AsyncGenerator<DriftedBatch> {
-      try {
-        while (threads.some((t) => !t.done)) {
-          await next();
-          const message = queue.shift()!;
-          const thread = threads[message.from]!;
-          if (message.type === "error") throw workerError(message);
-          if (message.type === "batch") {
-            thread.progress = message.progress;
-            yield fromBatchMessage(message.batch, runs);
-            Atomics.sub(thread.inFlight, 0, 1);
-            Atomics.notify(thread.inFlight, 0);
-          } else if (message.type === "done") {
-            thread.progress = message.progress;
-            thread.done = true;
-            mergeTally(tally, message.tally);
-            warnings.push(...message.warnings);
-          }
+  let badTimestamps = 0;
+  // The main thread's own reader, on its (pinned) connection.
+  const pairs = new ReferencePairs();
+  const kernel = new BatchDrift(pairs, options.lookup, options.metric);
+  const scan = { excludePrompts: options.excludePrompts, pairs, batchRows: options.batchRows, reuseVectors: true };
+  let mainReading = true;
+  const pending = new Map<number, PendingUnit>();
+  let nextUnit = 0;
+  let failed: Error | undefined;
+
+  const unitOf = (unit: number): PendingUnit => {
+    let entry = pending.get(unit);
+    if (entry === undefined) {
+      entry = { batches: [], complete: false };
+      pending.set(unit, entry);
+    }
+    return entry;
+  };
+
+  function handle(thread: Thread, message: DataMessage): void {
+    if (message.type === "error") throw workerError(message);
+    thread.progress = message.progress;
+    if (message.type === "batch") unitOf(message.unit).batches.push({ batch: fromBatchMessage(message.batch, runs), from: thread });
+    else if (message.type === "unit") unitOf(message.unit).complete = true;
+    else {
+      thread.done = true;
+      mergeTally(tally, message.tally);
+      badTimestamps += message.badTimestamps;
+    }
+  }
+
+  /** Takes every message already posted; false when there was none. */
+  function drain(): boolean {
+    let got = false;
+    for (const thread of threads) {
+      if (thread.done) continue;
+      for (let m = receiveMessageOnPort(thread.data); m !== undefined; m = receiveMessageOnPort(thread.data)) {
+        got = true;
+        handle(thread, m.message as DataMessage);
+        if (thread.done) break;
+      }
+    }
+    return got;
+  }
+
+  /** The next batch in unit order (any order when the source is unordered), or undefined at the end. */
+  function take(): DriftedBatch | undefined {
+    for (;;) {
+      if (source.ordered) {
+        while (nextUnit < units && pending.get(nextUnit)?.complete === true && pending.get(nextUnit)!.batches.length === 0) {
+          pending.delete(nextUnit++);
         }
-      } finally {
-        await stopAll();
+        const head = pending.get(nextUnit)?.batches.shift();
+        if (head !== undefined) return release(head);
+      } else {
+        for (const [unit, entry] of pending) {
+          const head = entry.batches.shift();
+          if (head !== undefined) return release(head);
+          if (entry.complete) pending.delete(unit);
+        }
+      }
+      if (mainReading) {
+        readOneUnit();
+        continue;
+      }
+      if (threads.every((t) => t.done)) return undefined;
+      waitForReaders();
+    }
+  }
+
+  /** Claims the next unit and reads it here, or notes that none is left. */
+  function readOneUnit(): void {
+    drain();
+    const unit = Atomics.add(shared, 0, 1);
+    if (unit >= units) {
+      mainReading = false;
+      mergeTally(tally, kernel.tally);
+      badTimestamps += source.badTimestamps;
+      return;
+    }
+    const entry = unitOf(unit);
+    for (const batch of driftUnit(source, unit, kernel, scan)) entry.batches.push({ batch, from: undefined });
+    entry.complete = true;
+  }
+
+  function release({ batch, from }: { batch: DriftedBatch; from: Thread | undefined }): DriftedBatch {
+    if (from !== undefined) {
+      Atomics.sub(from.inFlight, 0, 1);
+      Atomics.notify(from.inFlight, 0);
+    }
+    return batch;
+  }
+
+  function waitForReaders(): void {
+    let quietSince = performance.now();
+    for (;;) {
+      const seen = Atomics.load(shared, 1);
+      if (drain()) return;
+      if (Atomics.wait(shared, 1, seen, 1000) !== "timed-out") {
+        quietSince = performance.now();
+      } else if (performance.now() - quietSince > STALL_MILLISECONDS) {
+        throw new PanicDriftError("DB_READERS_STALLED", `the reader threads of ${source.path} stopped responding: rerun; if it persists, report it`);
+      }
+    }
+  }
+
+  /**
+   * Between two of DuckDB's calls the main thread would idle while DuckDB
+   * encodes a chunk: it reads a unit ahead then, up to a few batches.
+   */
+  let readAheadScheduled = false;
+  function scheduleReadAhead(): void {
+    if (readAheadScheduled || !mainReading || failed !== undefined) return;
+    readAheadScheduled = true;
+    setImmediate(() => {
+      readAheadScheduled = false;
+      let buffered = 0;
+      for (const entry of pending.values()) buffered += entry.batches.length;
+      if (!mainReading || failed !== undefined || buffered >= READ_AHEAD_BATCHES) return;
+      try {
+        readOneUnit();
+      } catch (error) {
+        failed = error instanceof Error ? error : new Error(String(error));
+        void stopAll();
+      }
+    });
+  }
+
+  return {
+    ordered: source.ordered,
+    next() {
+      if (failed !== undefined) throw failed;
+      try {
+        const batch = take();
+        if (batch !== undefined) scheduleReadAhead();
+        return batch;
+      } catch (error) {
+        failed = error instanceof Error ? error : new Error(String(error));
+        void stopAll();
+        throw failed;
       }
     },
     progress: () =>
       threads.reduce(
-        (sum, t) => ({ done: sum.done + t.progress.done, total: sum.total + t.progress.total, rows: sum.rows + t.progress.rows }),
-        { done: 0, total: 0, rows: 0 },
+        (sum, t) => ({ done: sum.done + t.progress.done, total: units, rows: sum.rows + t.progress.rows }),
+        { done: source.progress().done, total: units, rows: source.progress().rows },
       ),
     tally: () => tally,
-    warnings: () => warnings,
-    close: async () => {
-      await stopAll();
-    },
+    warnings: () => scanWarnings(source, badTimestamps),
+    close: stopAll,
   };
 }
 
-function workerError(message: { code?: string | undefined; message: string; stack?: string | undefined }): Error {
+function workerError(message: ErrorMessage): Error {
   if (message.code !== undefined && !message.code.startsWith("SQLITE_") && !message.code.startsWith("ERR_")) {
     return new PanicDriftError(message.code as ErrorCode, message.message);
   }
@@ -164,11 +301,11 @@ function workerError(message: { code?: string | undefined; message: string; stac
  * Compiled, the worker is scanWorker.js beside this file. Run from source
  * (the tests), it is the .ts file, loaded through tsx's loader.
  */
-function startWorker(setup: WorkerSetup): Worker {
+function startWorker(setup: WorkerSetup, transferList: MessagePort[]): Worker {
   // A small young generation: readers make short-lived garbage at a high
   // rate, and a big nursery only holds more of it (measured: −60 MB peak RSS
   // on 200k rows, same speed).
-  const options = { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: 4 } };
+  const options = { workerData: setup, transferList, resourceLimits: { maxYoungGenerationSizeMb: 4 } };
   const compiled = new URL("./scanWorker.js", import.meta.url);
   if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, options);
   const api = import.meta.resolve("tsx/esm/api");

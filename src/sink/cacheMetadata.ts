@@ -7,7 +7,7 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
  * the file is up to date; the "result" half lets an up-to-date run report
  * the same summary without reading the rows.
  */
-export const FORMAT_VERSION = "1";
+export const FORMAT_VERSION = "2";
 
 export interface CacheSettings {
   /** Bumped when the frame's meaning changes, so older caches are recomputed. */
@@ -36,8 +36,22 @@ export type CacheMetadata = CacheSettings & CacheResult;
 
 const PREFIX = "panic_drift.";
 
-export function toKeyValue(metadata: CacheMetadata): Record<string, string> {
-  return Object.fromEntries(Object.entries(metadata).map(([k, v]) => [PREFIX + k, v]));
+/** The settings as key-value metadata (written when the COPY starts). */
+export function settingsKeyValue(settings: CacheSettings): Record<string, string> {
+  return Object.fromEntries(Object.entries(settings).map(([k, v]) => [PREFIX + k, v]));
+}
+
+/** The key of the result, one JSON object written into a reserved slot once the rows are out (see resultSlot.ts). */
+export const RESULT_KEY = `${PREFIX}result`;
+
+/** The result as the slot's JSON, warnings cut short (and counted) if they would not fit in `maxBytes`. */
+export function resultJson(result: CacheResult, maxBytes: number): string {
+  const warnings = JSON.parse(result.warnings) as string[];
+  for (let kept = warnings.length; ; kept--) {
+    const shown = kept === warnings.length ? warnings : [...warnings.slice(0, kept), `(${warnings.length - kept} more warnings not recorded)`];
+    const json = JSON.stringify({ ...result, warnings: JSON.stringify(shown) });
+    if (Buffer.byteLength(json, "utf8") <= maxBytes || kept === 0) return json;
+  }
 }
 
 /**
@@ -60,9 +74,12 @@ export async function readCacheMetadata(path: string): Promise<Partial<CacheMeta
     readSync(fd, footer, 0, footerLength, size - footerLength);
     const found: Record<string, string> = {};
     for (const { key, value } of parquetMetadata(footer).key_value_metadata ?? []) {
-      if (key.startsWith(PREFIX) && typeof value === "string") found[key.slice(PREFIX.length)] = value;
+      if (typeof value !== "string") continue;
+      if (key === RESULT_KEY) Object.assign(found, parseResult(value));
+      else if (key.startsWith(PREFIX)) found[key.slice(PREFIX.length)] = value;
     }
-    return Object.keys(found).length === 0 ? undefined : (found as Partial<CacheMetadata>);
+    // Without its result (an older layout, or damaged) the file is recomputed.
+    return found.rows === undefined ? undefined : (found as Partial<CacheMetadata>);
   } catch {
     return undefined;
   } finally {
@@ -77,4 +94,16 @@ export function settingsMatch(
   ignore: readonly (keyof CacheSettings)[] = [],
 ): boolean {
   return (Object.keys(expected) as (keyof CacheSettings)[]).every((k) => ignore.includes(k) || found[k] === expected[k]);
+}
+
+/** The result slot's fields, or nothing when it is not a filled-in slot (a file cut short while writing). */
+function parseResult(value: string): Partial<CacheResult> {
+  try {
+    const parsed = JSON.parse(value) as Record<string, unknown>;
+    const fields = ["rows", "rows_with_drift", "null_reasons", "warnings"] as const;
+    if (parsed === null || typeof parsed !== "object" || !fields.every((f) => typeof parsed[f] === "string")) return {};
+    return Object.fromEntries(fields.map((f) => [f, parsed[f] as string]));
+  } catch {
+    return {};
+  }
 }

@@ -24,16 +24,11 @@ export interface ScanProgress {
   readonly rows: number;
 }
 
-/** An inclusive range of embedding rowids, the unit parallel readers split on. */
-export interface RowidRange {
-  readonly from: number;
-  readonly to: number;
-}
-
 /**
- * One input format. A source reads its input once, in whatever order is
- * cheapest, and yields source batches (see frame/sourceBatch.ts); the sink
- * restores the output order.
+ * One input format. A source reads its input once, cut into units that
+ * readers claim one at a time (in any order, on any thread). An ordered
+ * source yields, unit by unit, the runs in the output's run order (the rows
+ * of a unit in any order); otherwise the sink sorts everything.
  */
 export interface DriftSource {
   /** What was detected, for messages: e.g. "first-generation panic-tda SQLite database". */
@@ -41,17 +36,24 @@ export interface DriftSource {
   readonly path: string;
   /** Identity of the input's content, taken before reading; cheap. */
   readonly fingerprint: InputFingerprint;
+  /** Whether units come in the output's run order (see above). */
+  readonly ordered: boolean;
   /** Starts the read snapshot (idempotent); every read until release() sees it. */
   pin(): void;
   release(): void;
-  /** The runs of the pinned snapshot; rows refer to them by index. */
+  /** The runs of the pinned snapshot, in the output's order; rows refer to them by index. */
   runRecords(): RunTable;
-  /** Cuts the input into about equal ranges for parallel readers. */
-  partitions(parts: number): RowidRange[];
-  /** Reads the input (or one range of it) as source batches, inside the pinned snapshot. */
-  scan(options: ScanOptions, range?: RowidRange): Generator<RecordBatch, void, undefined>;
+  /** About how many embedding rows the pinned snapshot holds (cheap; an upper bound). */
+  estimatedRows(): number;
+  /** How many units the pinned snapshot is cut into, for batches of about `batchRows` rows. */
+  units(batchRows: number): number;
+  /** Reads one unit as source batches, inside the pinned snapshot. */
+  scanUnit(options: ScanOptions, unit: number): Generator<RecordBatch, void, undefined>;
+  /** Rows read so far; `done`/`total` count units. */
   progress(): ScanProgress;
-  /** Things about the data worth telling the user (never errors). */
+  /** Things about the snapshot worth telling the user (never errors); the same on every connection. */
   readonly warnings: readonly string[];
+  /** Rows read so far whose started_at/completed_at could not be read (NULL in the output). */
+  readonly badTimestamps: number;
   close(): void;
 }

@@ -4,12 +4,12 @@ import { BatchesByDimension } from "../frame/batchesByDimension.js";
 import type { SourceRow } from "../frame/sourceBatch.js";
 import { RunTable } from "../frame/runTable.js";
 import { VectorStatus } from "../frame/vectorStatus.js";
-import type { DriftSource, RowidRange, ScanOptions, ScanProgress } from "./driftSource.js";
+import type { DriftSource, ScanOptions, ScanProgress } from "./driftSource.js";
 import { sqliteFingerprint, type InputFingerprint } from "./inputFingerprint.js";
 import { networkPath } from "./networkPath.js";
 import { parseNaiveTimestampMicros } from "./naiveTimestamp.js";
 import { isSqliteError, sqliteFailure } from "./sqliteFile.js";
-import { requireColumns } from "./sqliteSchema.js";
+import { hasIndexLeadingWith, requireColumns } from "./sqliteSchema.js";
 import { hyphenateUuid } from "../frame/uuidText.js";
 
 /** Tables and the columns panic-drift reads from them (SQLModel era). */
@@ -20,53 +20,79 @@ export const PYTHON_ERA_TABLES = {
 } as const;
 
 interface RunInfo {
-  /** Index in the snapshot's RunTable. */
+  /** The run's id as stored (bound as is in the per-run query). */
+  readonly storedId: unknown;
+  /** Index in the snapshot's RunTable (the output's run order). */
   readonly index: number;
   readonly initialPrompt: string;
   /** Reference-pair key per embedding model, filled as models are met. */
   readonly keys: Map<string, number>;
 }
 
+const EMBEDDING_COLUMNS = "e.id, e.invocation_id, e.embedding_model, e.started_at, e.completed_at";
+const INVOCATION_COLUMNS = "i.sequence_number, i.model, i.output_text";
+
 /*
- * One pass over the embedding table in storage order, each row joined to its
- * invocation through the primary-key index. Only the needed columns are
- * named, so SQLite never reads output_image_data (its overflow pages stay on
- * disk). Runs are few and read up front.
+ * The rows of one run: its TEXT invocations through the run_id index, each
+ * joined to its embeddings through the invocation_id index (CROSS JOIN keeps
+ * that loop order). Only the needed columns are named, so SQLite never reads
+ * output_image_data (its overflow pages stay on disk). Reading run by run,
+ * in the output's run order, is what lets the sink stream the frame out
+ * without sorting it; it costs the same as a scan in storage order (both
+ * visit each embedding page once; measured on the 200k-row bench database).
  */
-const SCAN_SQL = `
-  SELECT e.rowid, e.id, e.invocation_id, e.embedding_model, e.started_at, e.completed_at,
-         i.run_id, i.sequence_number, i.model, i.output_text, e.vector
+const RUN_SQL = `
+  SELECT ${EMBEDDING_COLUMNS}, NULL, ${INVOCATION_COLUMNS}, e.vector
+  FROM invocation AS i
+  CROSS JOIN embedding AS e ON e.invocation_id = i.id
+  WHERE i.run_id = ? AND i.type = 'TEXT'`;
+
+/*
+ * Without those two indexes a per-run query would scan whole tables: then
+ * the embedding table is read in storage order, a rowid range at a time,
+ * each row joined to its invocation through the primary-key index, and the
+ * sink sorts.
+ */
+const RANGE_SQL = `
+  SELECT ${EMBEDDING_COLUMNS}, i.run_id, ${INVOCATION_COLUMNS}, e.vector
   FROM embedding AS e
   CROSS JOIN invocation AS i ON i.id = e.invocation_id
   WHERE i.type = 'TEXT' AND e.rowid BETWEEN ? AND ?`;
 
-// In rowid order, so that every connection on one snapshot numbers the runs alike.
-const RUNS_SQL = `SELECT id, initial_prompt, network, experiment_id FROM run ORDER BY rowid`;
+/** Rowids per unit when reading in storage order. */
+const RANGE_UNIT_ROWS = 65_536;
+
+const RUNS_SQL = `SELECT id, initial_prompt, network, experiment_id FROM run`;
 
 /** A first-generation (Python/SQLModel) panic-tda SQLite database. */
 export class PythonEraSqliteSource implements DriftSource {
   readonly description = "first-generation (Python era) panic-tda SQLite database";
   readonly fingerprint: InputFingerprint;
+  readonly ordered: boolean;
   readonly warnings: string[] = [];
+  badTimestamps = 0;
   private rowsDone = 0;
-  private rowidFrom = 0;
-  private rowidDone = 0;
-  private rowidTotal = 0;
-  private runs: Map<string, RunInfo> | undefined;
+  private unitsDone = 0;
+  private unitCount = 0;
+  /** Runs per unit (ordered) or rowids per unit (storage order). */
+  private unitSize = 1;
+  private runs: RunInfo[] | undefined;
   private runTable = new RunTable();
-  private span: RowidRange = { from: 1, to: 0 };
+  private router: BatchesByDimension | undefined;
+  private span: { from: number; to: number } = { from: 1, to: 0 };
 
   constructor(
     private readonly db: Database.Database,
     readonly path: string,
   ) {
     for (const [table, columns] of Object.entries(PYTHON_ERA_TABLES)) requireColumns(db, path, table, columns);
+    this.ordered = hasIndexLeadingWith(db, path, "invocation", "run_id") && hasIndexLeadingWith(db, path, "embedding", "invocation_id");
     // After opening (a reader may create the -wal), before the read snapshot starts.
     this.fingerprint = sqliteFingerprint(path);
   }
 
   progress(): ScanProgress {
-    return { done: this.rowidDone - this.rowidFrom, total: this.rowidTotal, rows: this.rowsDone };
+    return { done: this.unitsDone, total: this.unitCount, rows: this.rowsDone };
   }
 
   /**
@@ -90,6 +116,7 @@ export class PythonEraSqliteSource implements DriftSource {
   /** Ends the read transaction (a read-only one: nothing to lose). */
   release(): void {
     this.runs = undefined;
+    this.router = undefined;
     if (!this.db.inTransaction) return;
     try {
       this.db.exec("ROLLBACK");
@@ -98,79 +125,109 @@ export class PythonEraSqliteSource implements DriftSource {
     }
   }
 
-  /** The embedding rowids cut into `parts` ranges of about equal size, for parallel readers. */
-  partitions(parts: number): RowidRange[] {
+  /** The embedding rowid span: every row has a rowid in it (deleted rows leave gaps). */
+  estimatedRows(): number {
     this.pin();
-    const { from, to } = this.span;
-    if (to < from) return [{ from, to }];
-    const size = Math.ceil((to - from + 1) / parts);
-    const ranges: RowidRange[] = [];
-    for (let lo = from; lo <= to; lo += size) ranges.push({ from: lo, to: Math.min(to, lo + size - 1) });
-    return ranges;
+    return Math.max(0, this.span.to - this.span.from + 1);
   }
 
-  *scan(options: ScanOptions, range?: RowidRange): Generator<RecordBatch, void, undefined> {
-    const db = this.db;
+  /**
+   * Ordered: consecutive runs grouped so that a unit holds about
+   * `batchRows` embeddings (estimated from the rowid span). Otherwise:
+   * fixed rowid ranges. The same snapshot cuts the same way on every
+   * connection.
+   */
+  units(batchRows: number): number {
     this.pin();
-    const runs = this.runs!;
-    const { from, to } = range ?? this.span;
-    this.rowidFrom = from - 1;
-    this.rowidDone = from - 1;
-    this.rowidTotal = Math.max(0, to - from + 1);
+    const rowids = this.estimatedRows();
+    if (this.ordered) {
+      const runs = this.runs!.length;
+      const perRun = runs === 0 ? 0 : rowids / runs;
+      this.unitSize = Math.max(1, Math.floor(batchRows / Math.max(1, perRun)));
+      this.unitCount = Math.ceil(runs / this.unitSize);
+    } else {
+      this.unitSize = RANGE_UNIT_ROWS;
+      this.unitCount = Math.ceil(rowids / this.unitSize);
+    }
+    return this.unitCount;
+  }
+
+  *scanUnit(options: ScanOptions, unit: number): Generator<RecordBatch, void, undefined> {
+    this.pin();
+    if (this.unitCount === 0) this.units(options.batchRows);
+    // One router for every unit: its float buffers are reused from unit to unit.
+    this.router ??= new BatchesByDimension(options.batchRows, this.runTable, options.reuseVectors === true);
+    const router = this.router;
     try {
-      const router = new BatchesByDimension(options.batchRows, this.runTable, options.reuseVectors === true);
-      const statement = db.prepare(SCAN_SQL).raw(true);
-      const row: SourceRow = {
-        id: "",
-        invocation_id: "",
-        embedding_model: "",
-        started_at: null,
-        completed_at: null,
-        run_index: 0,
-        sequence_number: 0,
-        text_model: null,
-        text: null,
-      };
-      let badTimestamps = 0;
-      for (const raw of statement.iterate(from, to) as IterableIterator<unknown[]>) {
-        const [rowid, id, invocationId, model, startedAt, completedAt, runId, sequence, textModel, text, vector] = raw;
-        this.rowidDone = Number(rowid);
-        const run = runs.get(runId as string);
-        // Inner-join semantics (orphans dropped) and the prompt exclusions.
-        if (run === undefined || options.excludePrompts.has(run.initialPrompt)) continue;
-        const embeddingModel = String(model);
-        let key = run.keys.get(embeddingModel);
-        if (key === undefined) {
-          key = options.pairs.keyFor(run.initialPrompt, embeddingModel);
-          run.keys.set(embeddingModel, key);
+      if (this.ordered) {
+        const statement = this.db.prepare(RUN_SQL).raw(true);
+        const runs = this.runs!;
+        const last = Math.min(runs.length, (unit + 1) * this.unitSize);
+        for (let r = unit * this.unitSize; r < last; r++) {
+          const run = runs[r]!;
+          if (options.excludePrompts.has(run.initialPrompt)) continue;
+          for (const raw of statement.iterate(run.storedId) as IterableIterator<unknown[]>) {
+            this.push(router, options, run, raw);
+            while (router.ready.length > 0) yield router.ready.shift()!;
+          }
         }
-        // Ids stay raw: the batch stores UUIDs as bytes and hyphenates the rest.
-        row.id = String(id);
-        row.invocation_id = String(invocationId);
-        row.embedding_model = embeddingModel;
-        row.started_at = parseNaiveTimestampMicros(startedAt);
-        row.completed_at = parseNaiveTimestampMicros(completedAt);
-        if ((row.started_at === null && startedAt != null) || (row.completed_at === null && completedAt != null)) {
-          badTimestamps++;
+      } else {
+        const statement = this.db.prepare(RANGE_SQL).raw(true);
+        const byId = new Map(this.runs!.map((run) => [run.storedId, run]));
+        const lo = this.span.from + unit * this.unitSize;
+        for (const raw of statement.iterate(lo, Math.min(this.span.to, lo + this.unitSize - 1)) as IterableIterator<unknown[]>) {
+          const run = byId.get(raw[5]);
+          // Inner-join semantics (orphans dropped) and the prompt exclusions.
+          if (run === undefined || options.excludePrompts.has(run.initialPrompt)) continue;
+          this.push(router, options, run, raw);
+          while (router.ready.length > 0) yield router.ready.shift()!;
         }
-        row.run_index = run.index;
-        row.sequence_number = Number(sequence);
-        row.text_model = textModel == null ? null : String(textModel);
-        row.text = text == null ? null : String(text);
-        const [status, blob] = classifyVector(vector);
-        router.push(row, key, status, blob);
-        this.rowsDone++;
-        while (router.ready.length > 0) yield router.ready.shift()!;
       }
       yield* router.drain();
-      if (badTimestamps > 0) {
-        this.warnings.push(
-          `${badTimestamps} embedding rows of ${this.path} have a started_at/completed_at that is not a YYYY-MM-DD HH:MM:SS[.ffffff] timestamp; they are NULL in the output`,
-        );
-      }
+      this.unitsDone++;
     } catch (error) {
       throw isSqliteError(error) ? sqliteFailure(error, this.path, "read") : error;
     }
+  }
+
+  private readonly row: SourceRow = {
+    id: "",
+    invocation_id: "",
+    embedding_model: "",
+    started_at: null,
+    completed_at: null,
+    run_index: 0,
+    sequence_number: 0,
+    text_model: null,
+    text: null,
+  };
+
+  /** One result row (EMBEDDING_COLUMNS, run id, INVOCATION_COLUMNS, vector) into the batches. */
+  private push(router: BatchesByDimension, options: ScanOptions, run: RunInfo, raw: unknown[]): void {
+    const [id, invocationId, model, startedAt, completedAt, , sequence, textModel, text, vector] = raw;
+    const row = this.row;
+    const embeddingModel = String(model);
+    let key = run.keys.get(embeddingModel);
+    if (key === undefined) {
+      key = options.pairs.keyFor(run.initialPrompt, embeddingModel);
+      run.keys.set(embeddingModel, key);
+    }
+    // Ids stay raw: the batch stores UUIDs as bytes and hyphenates the rest.
+    row.id = String(id);
+    row.invocation_id = String(invocationId);
+    row.embedding_model = embeddingModel;
+    row.started_at = parseNaiveTimestampMicros(startedAt);
+    row.completed_at = parseNaiveTimestampMicros(completedAt);
+    if ((row.started_at === null && startedAt != null) || (row.completed_at === null && completedAt != null)) {
+      this.badTimestamps++;
+    }
+    row.run_index = run.index;
+    row.sequence_number = Number(sequence);
+    row.text_model = textModel == null ? null : String(textModel);
+    row.text = text == null ? null : String(text);
+    const [status, blob] = classifyVector(vector);
+    router.push(row, key, status, blob);
+    this.rowsDone++;
   }
 
   close(): void {
@@ -178,30 +235,40 @@ export class PythonEraSqliteSource implements DriftSource {
     this.db.close();
   }
 
-  /** The runs of the pinned snapshot, in the order rows refer to them. */
+  /** The runs of the pinned snapshot, in the output's order. */
   runRecords(): RunTable {
     this.pin();
     return this.runTable;
   }
 
-  private readRuns(): Map<string, RunInfo> {
-    const runs = new Map<string, RunInfo>();
-    this.runTable = new RunTable();
+  /** The runs, in the output's order: by run_id as the frame shows it, compared as UTF-8 bytes like DuckDB. */
+  private readRuns(): RunInfo[] {
     let badNetworks = 0;
     const rows = this.db.prepare(RUNS_SQL).raw(true).all() as unknown[][];
-    for (const [id, prompt, network, experimentId] of rows) {
+    const records = rows.map(([id, prompt, network, experimentId]) => {
       const path = networkPath(network);
       if (path === undefined) badNetworks++;
-      const initialPrompt = prompt == null ? "" : String(prompt);
-      const index = this.runTable.add({
-        run_id: hyphenateUuid(String(id)),
-        initial_prompt: initialPrompt,
-        network: path ?? null,
-        experiment_id: experimentId == null ? null : hyphenateUuid(String(experimentId)),
-      });
-      runs.set(String(id), { index, initialPrompt, keys: new Map() });
-    }
-    if (badNetworks > 0) {
+      const runId = hyphenateUuid(String(id));
+      return {
+        storedId: id,
+        sortKey: Buffer.from(runId, "utf8"),
+        record: {
+          run_id: runId,
+          initial_prompt: prompt == null ? "" : String(prompt),
+          network: path ?? null,
+          experiment_id: experimentId == null ? null : hyphenateUuid(String(experimentId)),
+        },
+      };
+    });
+    records.sort((a, b) => Buffer.compare(a.sortKey, b.sortKey));
+    this.runTable = new RunTable();
+    const runs = records.map(({ storedId, record }) => ({
+      storedId,
+      index: this.runTable.add(record),
+      initialPrompt: record.initial_prompt,
+      keys: new Map<string, number>(),
+    }));
+    if (badNetworks > 0 && !this.warnings.some((w) => w.includes("have a network"))) {
       this.warnings.push(
         `${badNetworks} runs of ${this.path} have a network that is not a JSON list of model names; their network column is NULL`,
       );

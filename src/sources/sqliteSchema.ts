@@ -35,3 +35,17 @@ export function requireColumns(
     }
   }
 }
+
+/**
+ * True when `table` has a full (not partial) index whose first column is
+ * `column`: what makes a lookup by that column a search, not a scan.
+ */
+export function hasIndexLeadingWith(db: Database.Database, path: string, table: string, column: string): boolean {
+  try {
+    const indexes = db.prepare("SELECT name, partial FROM pragma_index_list(?)").raw(true).all(table) as [string, number][];
+    const first = db.prepare("SELECT name FROM pragma_index_info(?) WHERE seqno = 0").pluck();
+    return indexes.some(([name, partial]) => partial === 0 && first.get(name) === column);
+  } catch (error) {
+    throw sqliteFailure(error, path, "read the schema of");
+  }
+}

@@ -1,0 +1,244 @@
+import type { DriftedBatch } from "../driftStream.js";
+import { makeData, makeVector, RecordBatch, Schema, Struct, Type, Field, type Data, type Dictionary, type Utf8, type Vector } from "./arrow.js";
+import { utf8Data } from "./arrowColumns.js";
+import { BATCH_FRAME_COLUMNS } from "./sourceBatch.js";
+
+/**
+ * Puts the drifted rows of one unit of an ordered source (whole runs, in
+ * the output's run order) into the output's order: run, embedding_model,
+ * sequence_number, id. Only the frame's columns and the drift are kept (the
+ * vectors are spent), so holding a unit costs ~150 bytes a row, whatever
+ * the vectors' size.
+ *
+ * The order is DuckDB's on the frame's text: model names compared as UTF-8
+ * bytes, ids as UUIDs (which sort like their text), and the rare id that is
+ * not a UUID after the UUIDs of its (run, model, step), by its text.
+ */
+export function inOutputOrder(pieces: readonly DriftedBatch[], batchRows: number): DriftedBatch[] {
+  const total = pieces.reduce((sum, p) => sum + p.batch.numRows, 0);
+  if (total === 0) return [];
+  const keys = new SortKeys(pieces);
+  const order = new Int32Array(total);
+  for (let i = 0; i < total; i++) order[i] = i;
+  if (!keys.sorted()) order.sort((a, b) => keys.compare(a, b));
+  const out: DriftedBatch[] = [];
+  for (let start = 0; start < total; start += batchRows) {
+    out.push(gatherRows(pieces, keys, order.subarray(start, Math.min(total, start + batchRows))));
+  }
+  return out;
+}
+
+/** Sort keys of every row of the pieces, addressed by global row number (pieces one after another). */
+class SortKeys {
+  readonly piece: Int32Array;
+  readonly row: Int32Array;
+  private readonly run: Int32Array;
+  private readonly model: Int32Array;
+  private readonly sequence: Float64Array;
+  /** Id words, most significant first, as unsigned numbers; NaN marks an id that is not a UUID. */
+  private readonly id: Float64Array;
+  private readonly idOther: (string | null)[];
+
+  constructor(pieces: readonly DriftedBatch[]) {
+    const total = pieces.reduce((sum, p) => sum + p.batch.numRows, 0);
+    this.piece = new Int32Array(total);
+    this.row = new Int32Array(total);
+    this.run = new Int32Array(total);
+    this.model = new Int32Array(total);
+    this.sequence = new Float64Array(total);
+    this.id = new Float64Array(total * 4);
+    this.idOther = new Array<string | null>(total).fill(null);
+    const modelRank = rankDictionaryValues(pieces.map((p) => column(p, "embedding_model") as Data<Dictionary<Utf8>>));
+    let at = 0;
+    pieces.forEach((p, k) => {
+      const n = p.batch.numRows;
+      const run = column(p, "run_id").values as Int32Array;
+      const model = column(p, "embedding_model");
+      const modelIndex = model.values as Int32Array;
+      const ranks = modelRank.byPiece[k]!;
+      const sequence = int32Halves(column(p, "sequence_number"));
+      const idData = column(p, "id");
+      const idWords = new Uint32Array(idData.values.buffer, idData.values.byteOffset, n * 4);
+      const idOther = column(p, "id_other") as Data<Utf8>;
+      for (let r = 0; r < n; r++, at++) {
+        this.piece[at] = k;
+        this.row[at] = r;
+        this.run[at] = run[r]!;
+        this.model[at] = ranks[modelIndex[r]!]!;
+        this.sequence[at] = sequence[2 * r + 1]! * 4294967296 + (sequence[2 * r]! >>> 0);
+        if (idData.getValid(r)) {
+          // DuckDB's UUID layout: word 3 is the most significant, its top bit flipped.
+          this.id[4 * at] = (idWords[4 * r + 3]! ^ 0x80000000) >>> 0;
+          this.id[4 * at + 1] = idWords[4 * r + 2]!;
+          this.id[4 * at + 2] = idWords[4 * r + 1]!;
+          this.id[4 * at + 3] = idWords[4 * r]!;
+        } else {
+          this.id[4 * at] = Number.NaN;
+          this.idOther[at] = stringAt(idOther, r);
+        }
+      }
+    });
+  }
+
+  sorted(): boolean {
+    for (let i = 1; i < this.piece.length; i++) if (this.compare(i - 1, i) > 0) return false;
+    return true;
+  }
+
+  compare(a: number, b: number): number {
+    return (
+      this.run[a]! - this.run[b]! ||
+      this.model[a]! - this.model[b]! ||
+      this.sequence[a]! - this.sequence[b]! ||
+      this.compareIds(a, b)
+    );
+  }
+
+  private compareIds(a: number, b: number): number {
+    const aUuid = !Number.isNaN(this.id[4 * a]!);
+    const bUuid = !Number.isNaN(this.id[4 * b]!);
+    if (aUuid && bUuid) {
+      for (let w = 0; w < 4; w++) {
+        const d = this.id[4 * a + w]! - this.id[4 * b + w]!;
+        if (d !== 0) return d;
+      }
+      return 0;
+    }
+    if (aUuid !== bUuid) return aUuid ? -1 : 1;
+    return compareUtf8(this.idOther[a] ?? "", this.idOther[b] ?? "");
+  }
+}
+
+function column(piece: DriftedBatch, name: string): Data {
+  if (name === "semantic_drift") return piece.drift;
+  const child = piece.batch.getChild(name);
+  if (child === null) throw new Error(`drifted batch lacks column ${name}`);
+  return child.data[0]!;
+}
+
+/** An int64 column's values as little-endian int32 halves (no bigint per row). */
+function int32Halves(data: Data): Int32Array {
+  const values = data.values as ArrayBufferView;
+  return new Int32Array(values.buffer, values.byteOffset, data.length * 2);
+}
+
+function stringAt(data: Data<Utf8>, row: number): string | null {
+  return data.getValid(row) ? decodeUtf8(data, row) : null;
+}
+
+const decoder = new TextDecoder();
+function decodeUtf8(data: Data<Utf8>, row: number): string {
+  const offsets = data.valueOffsets;
+  return decoder.decode(data.values.subarray(offsets[row]!, offsets[row + 1]!));
+}
+
+/** UTF-8 byte order (DuckDB's VARCHAR order), which UTF-16 `<` is not for astral characters. */
+export function compareUtf8(a: string, b: string): number {
+  return a === b ? 0 : Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}
+
+/**
+ * The distinct values of per-piece dictionaries, sorted; per piece, each
+ * local index's rank among them.
+ */
+function rankDictionaryValues(columns: readonly Data<Dictionary<Utf8>>[]): { values: (string | null)[]; byPiece: Int32Array[] } {
+  const distinct = new Set<string | null>();
+  for (const data of columns) for (const v of data.dictionary!) distinct.add(v);
+  const values = [...distinct].sort((a, b) => (a === null ? (b === null ? 0 : 1) : b === null ? -1 : compareUtf8(a, b)));
+  const rank = new Map(values.map((v, i) => [v, i]));
+  const byPiece = columns.map((data) => Int32Array.from(data.dictionary!, (v) => rank.get(v)!));
+  return { values, byPiece };
+}
+
+/** One output batch: the rows `order` picks (global row numbers), every frame column and the drift. */
+function gatherRows(pieces: readonly DriftedBatch[], keys: SortKeys, order: Int32Array): DriftedBatch {
+  const n = order.length;
+  const pick = new Int32Array(n);
+  const row = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    pick[i] = keys.piece[order[i]!]!;
+    row[i] = keys.row[order[i]!]!;
+  }
+  const fields: Field[] = [];
+  const children: Data[] = [];
+  for (const name of BATCH_FRAME_COLUMNS) {
+    const sources = pieces.map((p) => column(p, name));
+    fields.push(pieces[0]!.batch.schema.fields.find((f) => f.name === name)!);
+    children.push(gatherColumn(sources, pick, row));
+  }
+  const schema = new Schema(fields);
+  const struct = makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children });
+  const drift = gatherColumn(
+    pieces.map((p) => p.drift),
+    pick,
+    row,
+  ) as DriftedBatch["drift"];
+  return { batch: new RecordBatch(schema, struct), drift };
+}
+
+/** Rows (pick[i], row[i]) of same-typed columns, as one new column. */
+function gatherColumn(sources: readonly Data[], pick: Int32Array, row: Int32Array): Data {
+  const n = pick.length;
+  const first = sources[0]!;
+  const type = first.type;
+  const valid = new Uint8Array(n);
+  let nulls = 0;
+  for (let i = 0; i < n; i++) {
+    if (sources[pick[i]!]!.getValid(row[i]!)) valid[i] = 1;
+    else nulls++;
+  }
+  const bitmap = nulls === 0 ? undefined : packBits(valid);
+  if (type.typeId === Type.Utf8) {
+    // The bytes move as they are, never decoded.
+    const offsets = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++) {
+      const from = sources[pick[i]!]!.valueOffsets!;
+      offsets[i + 1] = offsets[i]! + from[row[i]! + 1]! - from[row[i]!]!;
+    }
+    const bytes = new Uint8Array(offsets[n]!);
+    for (let i = 0; i < n; i++) {
+      const source = sources[pick[i]!]!;
+      const from = source.valueOffsets!;
+      if (from[row[i]! + 1]! > from[row[i]!]!) bytes.set((source.values as Uint8Array).subarray(from[row[i]!]!, from[row[i]! + 1]!), offsets[i]!);
+    }
+    return makeData({ type, length: n, nullCount: nulls, nullBitmap: bitmap, valueOffsets: offsets, data: bytes } as never);
+  }
+  if (type.typeId === Type.Dictionary) {
+    const out = new Int32Array(n);
+    const dictionary = first.dictionary!;
+    if (sources.every((s) => s.dictionary === dictionary)) {
+      // A shared dictionary (the run table's): the indices carry over.
+      for (let i = 0; i < n; i++) out[i] = (sources[pick[i]!]!.values as Int32Array)[row[i]!]!;
+      return makeData({ type, length: n, nullCount: nulls, nullBitmap: bitmap, data: out, dictionary });
+    }
+    // Per-batch dictionaries (models): re-encode over their union.
+    const { values, byPiece } = rankDictionaryValues(sources as Data<Dictionary<Utf8>>[]);
+    for (let i = 0; i < n; i++) out[i] = valid[i] ? byPiece[pick[i]!]![(sources[pick[i]!]!.values as Int32Array)[row[i]!]!]! : 0;
+    const merged = makeVectorOf(values);
+    return makeData({ type, length: n, nullCount: nulls, nullBitmap: bitmap, data: out, dictionary: merged });
+  }
+  // Fixed width (UUID bytes, int64, timestamps, doubles): copied as 32-bit words, bit for bit.
+  const width = (first.values as ArrayBufferView).byteLength / first.length / 4;
+  const words = new Int32Array(n * width);
+  const views = sources.map((s) => {
+    const v = s.values as ArrayBufferView;
+    return new Int32Array(v.buffer, v.byteOffset, s.length * width);
+  });
+  for (let i = 0; i < n; i++) {
+    const from = views[pick[i]!]!;
+    const at = row[i]! * width;
+    for (let w = 0; w < width; w++) words[i * width + w] = from[at + w]!;
+  }
+  const ArrayType = (first.values as { constructor: new (buffer: ArrayBuffer) => ArrayBufferView }).constructor;
+  return makeData({ type, length: n, nullCount: nulls, nullBitmap: bitmap, data: new ArrayType(words.buffer) } as never);
+}
+
+function packBits(valid: Uint8Array): Uint8Array {
+  const bitmap = new Uint8Array((valid.length + 7) >> 3);
+  for (let i = 0; i < valid.length; i++) if (valid[i]) bitmap[i >> 3]! |= 1 << (i & 7);
+  return bitmap;
+}
+
+function makeVectorOf(values: (string | null)[]): Vector<Utf8> {
+  return makeVector(utf8Data(values));
+}
