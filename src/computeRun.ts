@@ -116,8 +116,7 @@ async function openDriftStream(
   };
   const workers = options.workers ?? defaultWorkers(source);
   if (workers <= 1) return localDriftStream(source, streamOptions);
-  // A database that commits faster than the readers can agree on a snapshot is read on one thread.
-  return (await workerDriftStream(source, { ...streamOptions, workers, fileVectors })) ?? localDriftStream(source, streamOptions);
+  return workerDriftStream(source, { ...streamOptions, workers, fileVectors });
 }
 
 function runCounts(stream: DriftStream): RunCounts {

@@ -50,7 +50,10 @@ export function* driftUnit(
   onRead?: () => void,
 ): Generator<DriftedBatch, void, undefined> {
   if (!source.ordered) {
-    for (const batch of source.scanUnit(scan, unit)) yield { batch, drift: kernel.run(batch) };
+    for (const batch of source.scanUnit(scan, unit)) {
+      yield { batch, drift: kernel.run(batch) };
+      onRead?.();
+    }
     return;
   }
   // The kernel is done with a batch's vectors before the next is read: only frame columns are kept.

@@ -1,8 +1,9 @@
 /**
- * A parallel reader: opens its own read-only connection, pins a snapshot
- * when told, then claims units of the source one at a time (a shared
- * counter), runs each through the kernel and posts its drifted batches to
- * the main thread, which owns the sink.
+ * A parallel reader: opens its own read-only connection and starts its read
+ * snapshot at once; told to go (its snapshot is the main thread's), it
+ * claims units of the source one at a time (a shared counter), runs each
+ * through the kernel and posts its drifted batches to the main thread,
+ * which owns the sink.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { driftUnit } from "../driftStream.js";
@@ -11,7 +12,7 @@ import { BatchDrift } from "../kernel/batchDrift.js";
 import { ReferenceResolver } from "../reference/referenceResolver.js";
 import { openSource } from "../sources/openSource.js";
 import { toBatchMessage } from "./batchMessage.js";
-import type { DataMessage, ErrorMessage, SetupMessage, ToWorker, WorkerSetup } from "./workerProtocol.js";
+import type { DataMessage, ErrorMessage, ToWorker, WorkerSetup } from "./workerProtocol.js";
 
 const setup = workerData as WorkerSetup;
 const port = parentPort!;
@@ -32,21 +33,17 @@ function postData(message: DataMessage, transfer: ArrayBuffer[] = []): void {
 function fail(error: unknown): void {
   const e = error as { code?: string; message?: string; stack?: string };
   const message: ErrorMessage = { type: "error", code: e.code, message: e.message ?? String(error), stack: e.stack };
-  // Whichever side the main thread listens on at the moment.
-  port.postMessage(message satisfies SetupMessage);
   postData(message);
 }
 
 try {
   const source = openSource(setup.path);
-  port.postMessage({ type: "ready" } satisfies SetupMessage);
+  // The snapshot starts now; the main thread decides whether it is the one it reads.
+  source.pin();
+  postData({ type: "pinned" });
   port.on("message", (message: ToWorker) => {
     try {
-      if (message.type === "pin") {
-        source.release();
-        source.pin();
-        port.postMessage({ type: "pinned" } satisfies SetupMessage);
-      } else if (message.type === "go") {
+      if (message.type === "go") {
         const pairs = new ReferencePairs();
         const resolver = new ReferenceResolver(setup.fileVectors);
         const kernel = new BatchDrift(pairs, (pair) => resolver.resolve(pair)?.vector, setup.metric);

@@ -10,19 +10,12 @@ import type { PromptVector } from "../reference/promptVector.js";
 import type { DriftSource, ScanProgress } from "../sources/driftSource.js";
 import { sqliteFingerprint } from "../sources/inputFingerprint.js";
 import { fromBatchMessage } from "./batchMessage.js";
-import type { DataMessage, ErrorMessage, SetupMessage, ToWorker, WorkerSetup } from "./workerProtocol.js";
+import type { DataMessage, ErrorMessage, ToWorker, WorkerSetup } from "./workerProtocol.js";
 
 /** Batches a worker may have posted ahead of the sink. */
 const MAX_IN_FLIGHT = 8;
 /** Batches the main thread reads ahead of DuckDB, at most. */
 const READ_AHEAD_BATCHES = 4;
-/**
- * How hard to try pinning every reader on one snapshot of a database that
- * keeps changing, before reading it on one thread instead (one connection
- * has one snapshot by construction).
- */
-const MAX_PIN_ATTEMPTS = 20;
-const MAX_PIN_MILLISECONDS = 300;
 /**
  * The main thread waits for readers synchronously (inside DuckDB's scan),
  * where a thread's death cannot be seen; readers give a sign of life at
@@ -40,7 +33,8 @@ interface Thread {
   data: MessagePort;
   inFlight: Int32Array;
   progress: ScanProgress;
-  done: boolean;
+  /** joining: started, not reading yet; reading: told to go; done: finished, or sent away. */
+  state: "joining" | "reading" | "done";
 }
 
 interface PendingUnit {
@@ -50,24 +44,46 @@ interface PendingUnit {
 }
 
 /**
- * Source and kernel on `workers` readers, each with its own connection to
- * the same read snapshot, claiming units one at a time: `workers - 1`
- * threads, and the main thread (the sink's) itself whenever it would
- * otherwise wait for them (one thread fewer to start and to feed). The
- * batches come back in unit order. Undefined (threads stopped) when commits
- * kept landing while the readers pinned their snapshots: the caller then
- * reads on one thread.
+ * Source and kernel on `workers` readers, each with its own connection,
+ * claiming units of the source one at a time from a shared counter: the
+ * main thread (the sink's), from the start, and `workers - 1` threads as
+ * they join. Batches come back in unit order.
+ *
+ * All readers must read one snapshot of a database that may be being
+ * written. The main thread takes the fingerprint of the database and its
+ * -wal (sizes, mtimes), then starts its read transaction; a thread that
+ * started its own transaction later joins only if the fingerprint is still
+ * the same then (no commit fell in between). Otherwise it is sent away and
+ * the others read its share; the main thread alone can always finish.
  */
-export async function workerDriftStream(source: DriftSource, options: WorkerStreamOptions): Promise<DriftStream | undefined> {
+export function workerDriftStream(source: DriftSource, options: WorkerStreamOptions): DriftStream {
+  source.release();
+  const snapshot = JSON.stringify(sqliteFingerprint(source.path));
+  source.pin();
+  const units = source.units(options.batchRows);
+  const runs = source.runRecords();
+  // [0]: the next unit to claim; [1]: bumped by readers on every post and batch read.
   const shared = new Int32Array(new SharedArrayBuffer(8));
   const threads: Thread[] = [];
-  const setupQueue: (SetupMessage & { from: number })[] = [];
-  let wake: (() => void) | undefined;
-  const nextSetup = () =>
-    new Promise<void>((resolve) => {
-      if (setupQueue.length > 0) resolve();
-      else wake = resolve;
-    });
+
+  const sendAway = (thread: Thread) => {
+    if (thread.state === "done") return;
+    thread.state = "done";
+    thread.data.close();
+    void thread.worker.terminate();
+  };
+
+  /** A joining thread has pinned its snapshot (or failed to): it reads if that is the main thread's snapshot. */
+  const admit = (thread: Thread, pinned: boolean) => {
+    if (thread.state !== "joining") return;
+    if (pinned && Atomics.load(shared, 0) < units && JSON.stringify(sqliteFingerprint(source.path)) === snapshot) {
+      thread.state = "reading";
+      thread.worker.postMessage({ type: "go", units } satisfies ToWorker);
+    } else {
+      // It could not start, the work is done already, or a commit landed meanwhile.
+      sendAway(thread);
+    }
+  };
 
   for (let i = 0; i < options.workers - 1; i++) {
     const inFlight = new SharedArrayBuffer(4);
@@ -83,56 +99,24 @@ export async function workerDriftStream(source: DriftSource, options: WorkerStre
       shared: shared.buffer as SharedArrayBuffer,
       data: channel.port2,
     };
-    const worker = startWorker(setup, [channel.port2]);
-    threads.push({ worker, data: channel.port1, inFlight: new Int32Array(inFlight), progress: { done: 0, total: 0, rows: 0 }, done: false });
-    const push = (message: SetupMessage) => {
-      setupQueue.push({ ...message, from: i });
-      wake?.();
-      wake = undefined;
+    const thread: Thread = {
+      worker: startWorker(setup, [channel.port2]),
+      data: channel.port1,
+      inFlight: new Int32Array(inFlight),
+      progress: { done: 0, total: units, rows: 0 },
+      state: "joining",
     };
-    worker.on("message", push);
-    worker.on("error", (error) => push({ type: "error", message: error.message, stack: error.stack }));
+    threads.push(thread);
+    // A thread that dies before it is told to go is simply not waited for.
+    thread.worker.on("error", () => admit(thread, false));
   }
   const stopAll = async () => {
-    for (const t of threads) t.data.close();
+    for (const t of threads) {
+      t.state = "done";
+      t.data.close();
+    }
     await Promise.all(threads.map((t) => t.worker.terminate()));
   };
-
-  /** Waits for one message of `type` from every worker, failing on an error. */
-  async function fromEach(type: "ready" | "pinned"): Promise<void> {
-    const seen = new Set<number>();
-    while (seen.size < threads.length) {
-      await nextSetup();
-      const message = setupQueue.shift()!;
-      if (message.type === "error") throw workerError(message);
-      if (message.type === type) seen.add(message.from);
-    }
-  }
-
-  try {
-    await fromEach("ready");
-    // All readers share one snapshot if nothing was committed while they pinned theirs.
-    const deadline = performance.now() + MAX_PIN_MILLISECONDS;
-    for (let attempt = 1; ; attempt++) {
-      const before = JSON.stringify(sqliteFingerprint(source.path));
-      source.release();
-      source.pin();
-      for (const t of threads) t.worker.postMessage({ type: "pin" } satisfies ToWorker);
-      await fromEach("pinned");
-      if (JSON.stringify(sqliteFingerprint(source.path)) === before) break;
-      if (attempt >= MAX_PIN_ATTEMPTS || performance.now() > deadline) {
-        await stopAll();
-        return undefined;
-      }
-    }
-  } catch (error) {
-    await stopAll();
-    throw error;
-  }
-
-  const units = source.units(options.batchRows);
-  const runs = source.runRecords();
-  for (const t of threads) t.worker.postMessage({ type: "go", units } satisfies ToWorker);
 
   const tally = emptyTally();
   let badTimestamps = 0;
@@ -155,12 +139,17 @@ export async function workerDriftStream(source: DriftSource, options: WorkerStre
   };
 
   function handle(thread: Thread, message: DataMessage): void {
+    if (thread.state === "joining") {
+      admit(thread, message.type === "pinned");
+      return;
+    }
+    if (message.type === "pinned") return;
     if (message.type === "error") throw workerError(message);
     thread.progress = message.progress;
     if (message.type === "batch") unitOf(message.unit).batches.push({ batch: fromBatchMessage(message.batch, runs), from: thread });
     else if (message.type === "unit") unitOf(message.unit).complete = true;
     else {
-      thread.done = true;
+      thread.state = "done";
       mergeTally(tally, message.tally);
       badTimestamps += message.badTimestamps;
     }
@@ -170,11 +159,11 @@ export async function workerDriftStream(source: DriftSource, options: WorkerStre
   function drain(): boolean {
     let got = false;
     for (const thread of threads) {
-      if (thread.done) continue;
+      if (thread.state === "done") continue;
       for (let m = receiveMessageOnPort(thread.data); m !== undefined; m = receiveMessageOnPort(thread.data)) {
         got = true;
         handle(thread, m.message as DataMessage);
-        if (thread.done) break;
+        if ((thread.state as Thread["state"]) === "done") break;
       }
     }
     return got;
@@ -200,7 +189,7 @@ export async function workerDriftStream(source: DriftSource, options: WorkerStre
         readOneUnit();
         continue;
       }
-      if (threads.every((t) => t.done)) return undefined;
+      if (threads.every((t) => t.state !== "reading")) return undefined;
       waitForReaders();
     }
   }
@@ -211,12 +200,14 @@ export async function workerDriftStream(source: DriftSource, options: WorkerStre
     const unit = Atomics.add(shared, 0, 1);
     if (unit >= units) {
       mainReading = false;
+      for (const t of threads) if (t.state === "joining") sendAway(t);
       mergeTally(tally, kernel.tally);
       badTimestamps += source.badTimestamps;
       return;
     }
     const entry = unitOf(unit);
-    for (const batch of driftUnit(source, unit, kernel, scan)) entry.batches.push({ batch, from: undefined });
+    // Between its own batches it lets joining threads in and takes theirs.
+    for (const batch of driftUnit(source, unit, kernel, scan, drain)) entry.batches.push({ batch, from: undefined });
     entry.complete = true;
   }
 

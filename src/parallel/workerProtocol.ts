@@ -17,21 +17,19 @@ export interface WorkerSetup {
   maxInFlight: number;
   /** Shared by all workers: [0] the next unit to claim, [1] bumped (and notified) on every post and batch read. */
   shared: SharedArrayBuffer;
-  /** Where batches go once reading: the main thread takes them synchronously (receiveMessageOnPort). */
+  /** Where everything the worker says goes: the main thread takes it synchronously (receiveMessageOnPort). */
   data: MessagePort;
 }
 
-/** pin: (re)start the read snapshot; go: claim and read units until none are left. */
-export type ToWorker = { type: "pin" } | { type: "go"; units: number };
+/** go: claim and read units until none are left; stop: leave (the thread is terminated). */
+export type ToWorker = { type: "go"; units: number };
 
-/** On the worker's own port, before reading. */
-export type SetupMessage =
-  | { type: "ready" }
-  | { type: "pinned" }
-  | ErrorMessage;
-
-/** On the data port, while reading. */
+/**
+ * On the data port (the main thread takes them synchronously, between and
+ * during its own reads): the worker's snapshot has started, then its batches.
+ */
 export type DataMessage =
+  | { type: "pinned" }
   | { type: "batch"; unit: number; batch: BatchMessage; progress: ScanProgress }
   | { type: "unit"; unit: number; progress: ScanProgress }
   | { type: "done"; tally: DriftTally; badTimestamps: number; progress: ScanProgress }

@@ -105,7 +105,11 @@ export class PythonEraSqliteSource implements DriftSource {
       this.db.exec("BEGIN");
       // The snapshot starts with the first read.
       this.runs = this.readRuns();
-      const span = this.db.prepare("SELECT min(rowid), max(rowid) FROM embedding").raw(true).get() as [number | null, number | null];
+      // Two lookups at the ends of the table (min and max in one SELECT would scan an index).
+      const span = this.db.prepare("SELECT (SELECT min(rowid) FROM embedding), (SELECT max(rowid) FROM embedding)").raw(true).get() as [
+        number | null,
+        number | null,
+      ];
       this.span = { from: span[0] ?? 1, to: span[1] ?? 0 };
     } catch (error) {
       this.release();
