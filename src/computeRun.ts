@@ -8,7 +8,7 @@ import { dimensionMismatchMessages, missingReferenceMessages } from "./kernel/dr
 import type { Metric } from "./kernel/metric.js";
 import type { NullReason } from "./kernel/nullReason.js";
 import { workerDriftStream } from "./parallel/workerDriftStream.js";
-import { baseSettings, upToDateResult, type ComputeHooks, type ComputeOptions, type ComputePlan, type ComputeResult } from "./pipeline.js";
+import { baseSettings, upToDateResult, type ComputeHooks, type EarlyReaders, type ComputeOptions, type ComputePlan, type ComputeResult } from "./pipeline.js";
 import type { PromptVector } from "./reference/promptVector.js";
 import { readPromptVectorsFile } from "./reference/promptVectorsFile.js";
 import { referenceDigest, ReferenceResolver } from "./reference/referenceResolver.js";
@@ -25,7 +25,7 @@ const PARALLEL_MIN_ROWS = 20_000;
  * check did not settle it): open the database, check again with the
  * fingerprint taken after opening, then compute and write.
  */
-export async function runCompute(plan: ComputePlan, hooks: ComputeHooks): Promise<ComputeResult> {
+export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?: EarlyReaders): Promise<ComputeResult> {
   const { options, metric, output, excluded, started } = plan;
   const source = openSource(options.db);
   try {
@@ -43,7 +43,7 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks): Promis
     }
 
     // Readers start first; DuckDB loads and the sink opens while their threads boot.
-    const streamReady = openDriftStream(source, fileVectors, metric, new Set(excluded), options);
+    const streamReady = openDriftStream(source, fileVectors, metric, new Set(excluded), options, early);
     const sinkReady = import("./sink/parquetSink.js").then(({ ParquetSink }) => ParquetSink.open(output));
     const [streamOpened, sinkOpened] = await Promise.allSettled([streamReady, sinkReady]);
     if (streamOpened.status === "rejected" || sinkOpened.status === "rejected") {
@@ -106,6 +106,7 @@ async function openDriftStream(
   metric: Metric,
   excludePrompts: ReadonlySet<string>,
   options: ComputeOptions,
+  early: EarlyReaders | undefined,
 ): Promise<DriftStream> {
   const resolver = new ReferenceResolver(fileVectors);
   const streamOptions = {
@@ -116,7 +117,9 @@ async function openDriftStream(
   };
   const workers = options.workers ?? defaultWorkers(source);
   if (workers <= 1) return localDriftStream(source, streamOptions);
-  return workerDriftStream(source, { ...streamOptions, workers, fileVectors });
+  const started = early?.readers.threads.length === workers - 1 ? early : undefined;
+  if (started !== undefined) started.taken = true;
+  return workerDriftStream(source, { ...streamOptions, workers, fileVectors }, started?.readers);
 }
 
 function runCounts(stream: DriftStream): RunCounts {

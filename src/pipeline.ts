@@ -1,10 +1,12 @@
 // Light imports only: the up-to-date path must not load DuckDB, Arrow or SQLite.
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import type { Metric } from "./kernel/metric.js";
 import { emptyReasonCounts, type NullReason } from "./kernel/nullReason.js";
 import { referenceDigest } from "./reference/referenceResolver.js";
 import { FORMAT_VERSION, readCacheMetadata, settingsMatch, type CacheSettings } from "./sink/cacheMetadata.js";
+import { startReaderThreads, stopReaderThreads, type ReaderThreads } from "./parallel/readerThreads.js";
 import type { ScanProgress } from "./sources/driftSource.js";
 import { sqliteFingerprint, type InputFingerprint } from "./sources/inputFingerprint.js";
 import { VERSION } from "./version.js";
@@ -83,8 +85,39 @@ export async function computeDrift(options: ComputeOptions, hooks: ComputeHooks 
       if (settingsMatch(found, settings, ["source"])) return upToDateResult(found, output, metric, started);
     }
   }
-  const { runCompute } = await import("./computeRun.js");
-  return runCompute(plan, hooks);
+  const early = startEarlyReaders(options);
+  try {
+    const { runCompute } = await import("./computeRun.js");
+    return await runCompute(plan, hooks, early);
+  } finally {
+    // Unless the run took them over (it stops them itself), they are not needed.
+    if (early !== undefined && !early.taken) void stopReaderThreads(early.readers);
+  }
+}
+
+/** Database files at least this big get their reader threads started before the heavy half loads. */
+const EARLY_READERS_MIN_BYTES = 64 * 1024 * 1024;
+
+/** Reader threads started early, and whether the run took them over. */
+export interface EarlyReaders {
+  readonly readers: ReaderThreads;
+  taken: boolean;
+}
+
+/**
+ * Starts the reader threads of a run that will use them now, so that their
+ * start-up (~0.3 s: a V8 isolate, the modules, the database) overlaps the
+ * main thread's loading of SQLite, Arrow and DuckDB.
+ */
+function startEarlyReaders(options: ComputeOptions): EarlyReaders | undefined {
+  const workers = options.workers ?? Math.min(2, availableParallelism());
+  if (workers <= 1) return undefined;
+  try {
+    if (options.workers === undefined && statSync(options.db).size < EARLY_READERS_MIN_BYTES) return undefined;
+  } catch {
+    return undefined; // the full run reports what is wrong with the database
+  }
+  return { readers: startReaderThreads(resolve(options.db), workers - 1), taken: false };
 }
 
 /** Everything computeDrift decided before the heavy part. */

@@ -150,6 +150,16 @@ describe("computeDrift: how the reading is cut", () => {
     }
   });
 
+  it("a big file with few embeddings: reader threads started early are stopped, one reader computes", async () => {
+    const big = join(dir, "big-images.sqlite");
+    // 40 image blobs of 2 MB: over the early-start size, far under the parallel row count.
+    makePanicDb(big, { runs: 4, steps: 20, imageBytes: 2 * 1024 * 1024, embeddingModels: [{ name: "Dummy", dim: 768 }] });
+    const out = join(dir, "big-images.parquet");
+    const result = await computeDrift({ db: big, out });
+    expect(result.rows).toBe(runOracle(big).length);
+    expectSameFrame(await readFrame(out), runOracle(big));
+  });
+
   it("without the run_id and invocation_id indexes the database is read in storage order and DuckDB sorts: same frame", async () => {
     const { copyFileSync } = await import("node:fs");
     const Database = (await import("better-sqlite3")).default;

@@ -109,7 +109,10 @@ export function sourceBatchSchema(dimension: number): Schema {
 export class SourceBatchBuilder {
   readonly dimension: number;
   readonly capacity: number;
-  private readonly text: (string | null)[] = [];
+  // The text as UTF-8 from the start: no string per row lives until the batch is done (fewer survivors per scavenge).
+  private textBytes: Uint8Array;
+  private readonly textOffsets: Int32Array;
+  private readonly textValid: Uint8Array;
   private readonly uuids: Record<UuidColumn, { words: Uint32Array; valid: Uint8Array; other: (string | null)[] }>;
   private readonly models: Record<ModelColumn, { index: Map<string, number>; values: string[]; indices: Int32Array; valid: Uint8Array }>;
   private readonly startedAt: BigInt64Array;
@@ -138,6 +141,9 @@ export class SourceBatchBuilder {
   ) {
     this.dimension = dimension;
     this.capacity = capacity;
+    this.textBytes = new Uint8Array(capacity * 64);
+    this.textOffsets = new Int32Array(capacity + 1);
+    this.textValid = new Uint8Array(capacity);
     const uuid = () => ({ words: new Uint32Array(capacity * 4), valid: new Uint8Array(capacity), other: [] as (string | null)[] });
     this.uuids = { id: uuid(), invocation_id: uuid() };
     const model = () => ({ index: new Map<string, number>(), values: [] as string[], indices: new Int32Array(capacity), valid: new Uint8Array(capacity) });
@@ -175,7 +181,7 @@ export class SourceBatchBuilder {
    */
   push(row: SourceRow, referenceKey: number, status: VectorStatus, blob: Uint8Array | null): void {
     const i = this.count++;
-    this.text.push(row.text);
+    this.pushText(i, row.text);
     for (const column of UUID_COLUMNS) {
       const target = this.uuids[column];
       const value = row[column];
@@ -210,6 +216,21 @@ export class SourceBatchBuilder {
     }
   }
 
+  private pushText(i: number, text: string | null): void {
+    let at = this.textOffsets[i]!;
+    if (text !== null) {
+      this.textValid[i] = 1;
+      // A UTF-16 code unit never takes more than 3 UTF-8 bytes.
+      if (at + text.length * 3 > this.textBytes.length) {
+        const grown = new Uint8Array(Math.max(this.textBytes.length * 2, at + text.length * 3));
+        grown.set(this.textBytes.subarray(0, at));
+        this.textBytes = grown;
+      }
+      at += encoder.encodeInto(text, this.textBytes.subarray(at)).written;
+    }
+    this.textOffsets[i + 1] = at;
+  }
+
   /** The rows so far as one RecordBatch; the builder is spent afterwards. */
   finish(): RecordBatch {
     const n = this.count;
@@ -220,7 +241,15 @@ export class SourceBatchBuilder {
     const floats = new Float32Array(this.vectorBytes.buffer, 0, n * dim);
     const vectorType = schema.fields.find((f) => f.name === "vector")!.type as FixedSizeList<Float32>;
     const columns: Record<string, Data> = {};
-    columns.text = utf8Data(this.text);
+    const textNulls = nullBitmap(this.textValid.subarray(0, n));
+    columns.text = makeData({
+      type: new Utf8(),
+      length: n,
+      nullCount: textNulls.nullCount,
+      nullBitmap: textNulls.bitmap,
+      valueOffsets: this.textOffsets.subarray(0, n + 1),
+      data: this.textBytes.subarray(0, this.textOffsets[n]!),
+    });
     for (const column of UUID_COLUMNS) {
       const { words, valid, other } = this.uuids[column];
       const nulls = nullBitmap(valid.subarray(0, n));
@@ -272,6 +301,7 @@ export class SourceBatchBuilder {
 
 
 const TWO_32 = 4294967296;
+const encoder = new TextEncoder();
 
 /** Stores an int64 at row i (1) or marks it NULL (0); numbers must be exact integers. */
 function setInt64(wide: BigInt64Array, halves: Int32Array, i: number, value: number | bigint | null): 0 | 1 {

@@ -40,16 +40,16 @@ try {
   const source = openSource(setup.path);
   // The snapshot starts now; the main thread decides whether it is the one it reads.
   source.pin();
-  postData({ type: "pinned" });
+  postData({ type: "pinned", fingerprint: JSON.stringify(source.fingerprint) });
   port.on("message", (message: ToWorker) => {
     try {
       if (message.type === "go") {
         const pairs = new ReferencePairs();
-        const resolver = new ReferenceResolver(setup.fileVectors);
-        const kernel = new BatchDrift(pairs, (pair) => resolver.resolve(pair)?.vector, setup.metric);
-        const scan = { excludePrompts: new Set(setup.excludePrompts), pairs, batchRows: setup.batchRows, reuseVectors: true };
+        const resolver = new ReferenceResolver(message.fileVectors);
+        const kernel = new BatchDrift(pairs, (pair) => resolver.resolve(pair)?.vector, message.metric);
+        const scan = { excludePrompts: new Set(message.excludePrompts), pairs, batchRows: message.batchRows, reuseVectors: true };
         // Every connection cuts the same snapshot into the same units.
-        if (source.units(setup.batchRows) !== message.units) throw new Error("reader threads disagree on the snapshot's units");
+        if (source.units(message.batchRows) !== message.units) throw new Error("reader threads disagree on the snapshot's units");
         for (let unit = Atomics.add(shared, 0, 1); unit < message.units; unit = Atomics.add(shared, 0, 1)) {
           for (const drifted of driftUnit(source, unit, kernel, scan, signal)) {
             // Back-pressure: never more than maxInFlight batches waiting for the sink.

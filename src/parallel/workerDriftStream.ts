@@ -1,6 +1,4 @@
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
+import { receiveMessageOnPort } from "node:worker_threads";
 import { driftUnit, scanWarnings, type DriftStream, type DriftStreamOptions, type DriftedBatch } from "../driftStream.js";
 import { PanicDriftError, type ErrorCode } from "../errors.js";
 import { ReferencePairs } from "../frame/referencePairs.js";
@@ -10,10 +8,9 @@ import type { PromptVector } from "../reference/promptVector.js";
 import type { DriftSource, ScanProgress } from "../sources/driftSource.js";
 import { sqliteFingerprint } from "../sources/inputFingerprint.js";
 import { fromBatchMessage } from "./batchMessage.js";
-import type { DataMessage, ErrorMessage, ToWorker, WorkerSetup } from "./workerProtocol.js";
+import { startReaderThreads, stopReaderThreads, type ReaderThread, type ReaderThreads } from "./readerThreads.js";
+import type { DataMessage, ErrorMessage, ToWorker } from "./workerProtocol.js";
 
-/** Batches a worker may have posted ahead of the sink. */
-const MAX_IN_FLIGHT = 8;
 /** Batches the main thread reads ahead of DuckDB, at most. */
 const READ_AHEAD_BATCHES = 4;
 /**
@@ -28,10 +25,7 @@ export interface WorkerStreamOptions extends DriftStreamOptions {
   readonly fileVectors: readonly PromptVector[];
 }
 
-interface Thread {
-  worker: Worker;
-  data: MessagePort;
-  inFlight: Int32Array;
+interface Thread extends ReaderThread {
   progress: ScanProgress;
   /** joining: started, not reading yet; reading: told to go; done: finished, or sent away. */
   state: "joining" | "reading" | "done";
@@ -56,15 +50,24 @@ interface PendingUnit {
  * the same then (no commit fell in between). Otherwise it is sent away and
  * the others read its share; the main thread alone can always finish.
  */
-export function workerDriftStream(source: DriftSource, options: WorkerStreamOptions): DriftStream {
+export function workerDriftStream(source: DriftSource, options: WorkerStreamOptions, started?: ReaderThreads): DriftStream {
   source.release();
   const snapshot = JSON.stringify(sqliteFingerprint(source.path));
   source.pin();
   const units = source.units(options.batchRows);
   const runs = source.runRecords();
+  const readers = started ?? startReaderThreads(source.path, options.workers - 1);
   // [0]: the next unit to claim; [1]: bumped by readers on every post and batch read.
-  const shared = new Int32Array(new SharedArrayBuffer(8));
-  const threads: Thread[] = [];
+  const shared = readers.shared;
+  const threads: Thread[] = readers.threads.map((t) => ({ ...t, progress: { done: 0, total: units, rows: 0 }, state: "joining" }));
+  const go: ToWorker = {
+    type: "go",
+    units,
+    excludePrompts: [...options.excludePrompts],
+    batchRows: options.batchRows,
+    metric: options.metric,
+    fileVectors: [...options.fileVectors],
+  };
 
   const sendAway = (thread: Thread) => {
     if (thread.state === "done") return;
@@ -73,49 +76,27 @@ export function workerDriftStream(source: DriftSource, options: WorkerStreamOpti
     void thread.worker.terminate();
   };
 
-  /** A joining thread has pinned its snapshot (or failed to): it reads if that is the main thread's snapshot. */
-  const admit = (thread: Thread, pinned: boolean) => {
+  /**
+   * A joining thread has started its snapshot (or failed to): it reads if
+   * nothing was committed from before the earlier of its start and the main
+   * thread's to now, i.e. if both snapshots are one.
+   */
+  const admit = (thread: Thread, pinned: string | undefined) => {
     if (thread.state !== "joining") return;
-    if (pinned && Atomics.load(shared, 0) < units && JSON.stringify(sqliteFingerprint(source.path)) === snapshot) {
+    if (pinned === snapshot && Atomics.load(shared, 0) < units && JSON.stringify(sqliteFingerprint(source.path)) === snapshot) {
       thread.state = "reading";
-      thread.worker.postMessage({ type: "go", units } satisfies ToWorker);
+      thread.worker.postMessage(go);
     } else {
       // It could not start, the work is done already, or a commit landed meanwhile.
       sendAway(thread);
     }
   };
+  // A thread that dies before it is told to go is simply not waited for.
+  for (const thread of threads) thread.worker.on("error", () => admit(thread, undefined));
 
-  for (let i = 0; i < options.workers - 1; i++) {
-    const inFlight = new SharedArrayBuffer(4);
-    const channel = new MessageChannel();
-    const setup: WorkerSetup = {
-      path: source.path,
-      excludePrompts: [...options.excludePrompts],
-      batchRows: options.batchRows,
-      metric: options.metric,
-      fileVectors: [...options.fileVectors],
-      inFlight,
-      maxInFlight: MAX_IN_FLIGHT,
-      shared: shared.buffer as SharedArrayBuffer,
-      data: channel.port2,
-    };
-    const thread: Thread = {
-      worker: startWorker(setup, [channel.port2]),
-      data: channel.port1,
-      inFlight: new Int32Array(inFlight),
-      progress: { done: 0, total: units, rows: 0 },
-      state: "joining",
-    };
-    threads.push(thread);
-    // A thread that dies before it is told to go is simply not waited for.
-    thread.worker.on("error", () => admit(thread, false));
-  }
   const stopAll = async () => {
-    for (const t of threads) {
-      t.state = "done";
-      t.data.close();
-    }
-    await Promise.all(threads.map((t) => t.worker.terminate()));
+    for (const t of threads) t.state = "done";
+    await stopReaderThreads(readers);
   };
 
   const tally = emptyTally();
@@ -140,7 +121,7 @@ export function workerDriftStream(source: DriftSource, options: WorkerStreamOpti
 
   function handle(thread: Thread, message: DataMessage): void {
     if (thread.state === "joining") {
-      admit(thread, message.type === "pinned");
+      admit(thread, message.type === "pinned" ? message.fingerprint : undefined);
       return;
     }
     if (message.type === "pinned") return;
@@ -286,21 +267,4 @@ function workerError(message: ErrorMessage): Error {
   const error = new Error(message.message);
   if (message.stack) error.stack = message.stack;
   return error;
-}
-
-/**
- * Compiled, the worker is scanWorker.js beside this file. Run from source
- * (the tests), it is the .ts file, loaded through tsx's loader.
- */
-function startWorker(setup: WorkerSetup, transferList: MessagePort[]): Worker {
-  // A small young generation: readers make short-lived garbage at a high
-  // rate, and a big nursery only holds more of it (measured: −60 MB peak RSS
-  // on 200k rows, same speed).
-  const options = { workerData: setup, transferList, resourceLimits: { maxYoungGenerationSizeMb: 4 } };
-  const compiled = new URL("./scanWorker.js", import.meta.url);
-  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, options);
-  const api = import.meta.resolve("tsx/esm/api");
-  const source = new URL("./scanWorker.ts", import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(source)}); });`;
-  return new Worker(bootstrap, { ...options, eval: true });
 }

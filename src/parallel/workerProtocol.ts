@@ -5,13 +5,9 @@ import type { PromptVector } from "../reference/promptVector.js";
 import type { ScanProgress } from "../sources/driftSource.js";
 import type { BatchMessage } from "./batchMessage.js";
 
-/** What a scan worker is started with. */
+/** What a scan worker is started with (before the rest of the run is known). */
 export interface WorkerSetup {
   path: string;
-  excludePrompts: string[];
-  batchRows: number;
-  metric: Metric;
-  fileVectors: PromptVector[];
   /** Int32 counter of posted batches the main thread has not taken yet. */
   inFlight: SharedArrayBuffer;
   maxInFlight: number;
@@ -21,15 +17,24 @@ export interface WorkerSetup {
   data: MessagePort;
 }
 
-/** go: claim and read units until none are left; stop: leave (the thread is terminated). */
-export type ToWorker = { type: "go"; units: number };
+/** Claim and read units until none are left (a thread not told to go is terminated). */
+export interface GoMessage {
+  type: "go";
+  units: number;
+  excludePrompts: string[];
+  batchRows: number;
+  metric: Metric;
+  fileVectors: PromptVector[];
+}
+export type ToWorker = GoMessage;
 
 /**
  * On the data port (the main thread takes them synchronously, between and
  * during its own reads): the worker's snapshot has started, then its batches.
  */
 export type DataMessage =
-  | { type: "pinned" }
+  /** The input fingerprint taken when the worker opened the database, before its snapshot started. */
+  | { type: "pinned"; fingerprint: string }
   | { type: "batch"; unit: number; batch: BatchMessage; progress: ScanProgress }
   | { type: "unit"; unit: number; progress: ScanProgress }
   | { type: "done"; tally: DriftTally; badTimestamps: number; progress: ScanProgress }
