@@ -1,4 +1,4 @@
-import { Command, Option } from "commander";
+import { Command, Option } from "./commander.js";
 import { PanicDriftError, EXIT_USAGE } from "../errors.js";
 import { METRICS, type Metric } from "../kernel/metric.js";
 import { computeDrift, DEFAULT_EXCLUDED_PROMPTS } from "../pipeline.js";

@@ -1,4 +1,4 @@
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError } from "./commander.js";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, PanicDriftError } from "../errors.js";
 import { VERSION } from "../version.js";
 import { processIO, type CliIO } from "./cliIO.js";

@@ -194,7 +194,7 @@ async function withDuckDb<T>(
       await copyFile(duckPath, copy);
       duckPath = copy;
     }
-    const { DuckDBInstance } = await import("@duckdb/node-api");
+    const { DuckDBInstance } = (await import("../duckdb.js")).duckdbApi;
     // Never reach for the network to fetch an extension: csv and parquet are built in.
     instance = await DuckDBInstance.create(":memory:", {
       autoinstall_known_extensions: "false",

@@ -1,5 +1,8 @@
-import { BIGINT, DOUBLE, TIMESTAMP, VARCHAR, type DuckDBType } from "@duckdb/node-api";
+import type { DuckDBType } from "@duckdb/node-api";
+import { duckdbApi } from "../duckdb.js";
 import { FRAME_COLUMNS } from "../frame/sourceBatch.js";
+
+const { BIGINT, DOUBLE, TIMESTAMP, VARCHAR } = duckdbApi;
 
 /**
  * The cached frame's columns, in upstream's order, with their parquet/DuckDB

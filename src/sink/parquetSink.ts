@@ -1,17 +1,5 @@
-import duckdb from "@duckdb/node-bindings";
-import {
-  BIGINT,
-  DOUBLE,
-  INTEGER,
-  TIMESTAMP,
-  UUID,
-  VARCHAR,
-  DuckDBInstance,
-  DuckDBTableFunction,
-  type DuckDBConnection,
-  type DuckDBDataChunk,
-  type DuckDBType,
-} from "@duckdb/node-api";
+import type duckdb from "@duckdb/node-bindings";
+import type { DuckDBConnection, DuckDBDataChunk, DuckDBInstance, DuckDBType } from "@duckdb/node-api";
 import type { Data, Dictionary, Utf8 } from "apache-arrow";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,10 +7,13 @@ import { join } from "node:path";
 import type { DriftedBatch, DriftStream } from "../driftStream.js";
 import { PanicDriftError } from "../errors.js";
 import { RUN_COLUMNS, type RunColumn, type RunTable } from "../frame/runTable.js";
+import { duckdbApi, duckdbBindings } from "../duckdb.js";
 import { AtomicOutput } from "./atomicOutput.js";
 import { RESULT_KEY } from "./cacheMetadata.js";
 import { OUTPUT_COLUMNS, type OutputColumn } from "./outputColumns.js";
 import { fillResultSlot, resultPlaceholder } from "./resultSlot.js";
+
+const { BIGINT, DOUBLE, INTEGER, TIMESTAMP, UUID, VARCHAR, DuckDBTableFunction } = duckdbApi;
 
 /**
  * The columns the frame's table function hands DuckDB, per batch column:
@@ -95,7 +86,7 @@ export class ParquetSink {
     const output = AtomicOutput.begin(target);
     const spillDir = mkdtempSync(join(tmpdir(), "panic-drift-"));
     try {
-      const instance = await DuckDBInstance.create(":memory:", {
+      const instance = await duckdbApi.DuckDBInstance.create(":memory:", {
         memory_limit: options.memoryLimit ?? "256MB",
         threads: String(options.threads ?? 1),
         temp_directory: spillDir,
@@ -247,7 +238,7 @@ const encoded = new WeakMap<object, (Uint8Array | null)[]>();
  * assigns its values' bytes, encoded once per dictionary.
  */
 function fillColumn(chunk: DuckDBDataChunk, index: number, type: DuckDBType, data: Data, start: number, rows: number): void {
-  const vector = duckdb.data_chunk_get_vector(chunk.chunk, index);
+  const vector = duckdbBindings.data_chunk_get_vector(chunk.chunk, index);
   if (data.dictionary !== undefined && type.typeId === VARCHAR.typeId) {
     const dictionary = data.dictionary as unknown as { data: Data<Utf8>[] };
     let values = encoded.get(dictionary);
@@ -260,7 +251,7 @@ function fillColumn(chunk: DuckDBDataChunk, index: number, type: DuckDBType, dat
     const indices = (data as Data<Dictionary<Utf8>>).values as Int32Array;
     for (let i = 0; i < rows; i++) {
       const value = data.getValid(start + i) ? values[indices[start + i]!] : null;
-      if (value != null) duckdb.vector_assign_string_element_len(vector, i, value);
+      if (value != null) duckdbBindings.vector_assign_string_element_len(vector, i, value);
     }
     copyValidity(vector, data, start, rows);
   } else if (type.typeId === VARCHAR.typeId) {
@@ -269,14 +260,14 @@ function fillColumn(chunk: DuckDBDataChunk, index: number, type: DuckDBType, dat
     const bytes = utf8.values;
     for (let i = 0; i < rows; i++) {
       const row = start + i;
-      if (utf8.getValid(row)) duckdb.vector_assign_string_element_len(vector, i, bytes.subarray(offsets[row]!, offsets[row + 1]!));
+      if (utf8.getValid(row)) duckdbBindings.vector_assign_string_element_len(vector, i, bytes.subarray(offsets[row]!, offsets[row + 1]!));
     }
     copyValidity(vector, data, start, rows);
   } else {
     // Fixed width (UUID bytes, int32 run indices, int64, timestamps, double): one copy.
     const values = data.values as ArrayBufferView;
     const width = values.byteLength / data.length;
-    duckdb.copy_data_to_vector(vector, 0, values.buffer as ArrayBuffer, values.byteOffset + start * width, rows * width);
+    duckdbBindings.copy_data_to_vector(vector, 0, values.buffer as ArrayBuffer, values.byteOffset + start * width, rows * width);
     copyValidity(vector, data, start, rows);
   }
 }
@@ -292,8 +283,8 @@ function copyValidity(vector: duckdb.Vector, data: Data, start: number, rows: nu
   } else {
     for (let i = 0; i < rows; i++) if (data.getValid(start + i)) mask[i >> 3]! |= 1 << (i & 7);
   }
-  duckdb.vector_ensure_validity_writable(vector);
-  duckdb.copy_data_to_vector_validity(vector, 0, mask.buffer, 0, mask.byteLength);
+  duckdbBindings.vector_ensure_validity_writable(vector);
+  duckdbBindings.copy_data_to_vector_validity(vector, 0, mask.buffer, 0, mask.byteLength);
 }
 
 function sqlString(text: string): string {
