@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import { readFileSync, realpathSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { localDriftStream, type DriftStream } from "./driftStream.js";
 import { PanicDriftError } from "./errors.js";
@@ -8,10 +8,11 @@ import { dimensionMismatchMessages, missingReferenceMessages } from "./kernel/dr
 import type { Metric } from "./kernel/metric.js";
 import type { NullReason } from "./kernel/nullReason.js";
 import { workerDriftStream } from "./parallel/workerDriftStream.js";
-import { baseSettings, upToDateResult, type ComputeHooks, type EarlyReaders, type ComputeOptions, type ComputePlan, type ComputeResult } from "./pipeline.js";
+import { embedMissingReferences } from "./reference/embedMissing.js";
+import { baseSettings, currentReferenceDigest, upToDateResult, type ComputeHooks, type EarlyReaders, type ComputeOptions, type ComputePlan, type ComputeResult } from "./pipeline.js";
 import type { PromptVector } from "./reference/promptVector.js";
 import { readPromptVectorsFile } from "./reference/promptVectorsFile.js";
-import { referenceDigest, ReferenceResolver } from "./reference/referenceResolver.js";
+import { ReferenceResolver } from "./reference/referenceResolver.js";
 import { readCacheMetadata, resultJson, settingsKeyValue, settingsMatch, type CacheSettings } from "./sink/cacheMetadata.js";
 import { RESULT_SLOT_BYTES } from "./sink/resultSlot.js";
 import type { DriftSource } from "./sources/driftSource.js";
@@ -30,9 +31,18 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
   const source = openSource(options.db);
   try {
     refuseToOverwriteInput(source.path, output);
-    const fileVectors = options.promptVectors === undefined ? [] : await readPromptVectorsFile(options.promptVectors);
+    if (plan.reference !== "prompt" && !source.ordered) {
+      throw new PanicDriftError(
+        "DB_MISSING_INDEX",
+        `--reference ${plan.reference} reads whole runs through the ix_invocation_run_id and ix_embedding_invocation_id indexes, which ${source.path} lacks: recreate them (CREATE INDEX ix_invocation_run_id ON invocation (run_id); CREATE INDEX ix_embedding_invocation_id ON embedding (invocation_id)) on a copy, or use --reference prompt`,
+      );
+    }
+    const userVectors = options.promptVectors === undefined ? [] : await readPromptVectorsFile(options.promptVectors);
+    // Vectors from the reference cache (fetched now if missing) count like the file's; the file wins.
+    const embedded = options.embed === undefined ? [] : await embedMissingReferences(source, userVectors, options.embed, output, new Set(excluded));
+    const fileVectors = [...embedded, ...userVectors];
     const settings: CacheSettings = {
-      ...baseSettings(plan, referenceDigest(options.promptVectors === undefined ? undefined : readFileSync(options.promptVectors))),
+      ...baseSettings(plan, currentReferenceDigest(options, output)),
       source: source.description,
       input_fingerprint: JSON.stringify(source.fingerprint),
     };
@@ -111,6 +121,7 @@ async function openDriftStream(
   const resolver = new ReferenceResolver(fileVectors);
   const streamOptions = {
     excludePrompts,
+    reference: options.reference ?? "prompt",
     metric,
     batchRows: options.batchRows ?? 2048,
     lookup: (pair: ReferencePair) => resolver.resolve(pair)?.vector,

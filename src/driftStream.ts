@@ -4,6 +4,8 @@ import { ReferencePairs } from "./frame/referencePairs.js";
 import { BatchDrift, type ReferenceLookup } from "./kernel/batchDrift.js";
 import type { DriftTally } from "./kernel/driftTally.js";
 import type { Metric } from "./kernel/metric.js";
+import { driftAgainstRows } from "./kernel/rowReferences.js";
+import type { ReferenceMode } from "./kernel/referenceMode.js";
 import type { DriftSource, ScanOptions, ScanProgress } from "./sources/driftSource.js";
 
 /** A source batch (at least the frame's columns) with its computed drift column. */
@@ -31,6 +33,7 @@ export interface DriftStream {
 
 export interface DriftStreamOptions {
   readonly excludePrompts: ReadonlySet<string>;
+  readonly reference: ReferenceMode;
   readonly batchRows: number;
   readonly metric: Metric;
   readonly lookup: ReferenceLookup;
@@ -46,9 +49,21 @@ export function* driftUnit(
   unit: number,
   kernel: BatchDrift,
   scan: ScanOptions,
+  reference: ReferenceMode,
   /** Called after each batch read (a sign of life while a big unit is gathered). */
   onRead?: () => void,
 ): Generator<DriftedBatch, void, undefined> {
+  if (reference !== "prompt") {
+    // References are rows of the unit's own runs: every vector is kept until the unit is read.
+    if (!source.ordered) throw new Error("--reference first/previous needs a source that reads whole runs");
+    const batches = [];
+    for (const batch of source.scanUnit({ ...scan, reuseVectors: false }, unit)) {
+      batches.push(batch);
+      onRead?.();
+    }
+    yield* inOutputOrder(driftAgainstRows(batches, kernel, reference), scan.batchRows);
+    return;
+  }
   if (!source.ordered) {
     for (const batch of source.scanUnit(scan, unit)) {
       yield { batch, drift: kernel.run(batch) };
@@ -83,7 +98,7 @@ export function localDriftStream(source: DriftSource, options: DriftStreamOption
   const scan = { excludePrompts: options.excludePrompts, pairs, batchRows: options.batchRows, reuseVectors: true };
   function* all(): Generator<DriftedBatch, void, undefined> {
     const units = source.units(options.batchRows);
-    for (let unit = 0; unit < units; unit++) yield* driftUnit(source, unit, kernel, scan);
+    for (let unit = 0; unit < units; unit++) yield* driftUnit(source, unit, kernel, scan, options.reference);
   }
   const batches = all();
   return {

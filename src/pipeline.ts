@@ -2,8 +2,12 @@
 import { readFileSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, dirname, extname, join, resolve } from "node:path";
+import { EXIT_USAGE, PanicDriftError } from "./errors.js";
 import type { Metric } from "./kernel/metric.js";
+import type { ReferenceMode } from "./kernel/referenceMode.js";
 import { emptyReasonCounts, type NullReason } from "./kernel/nullReason.js";
+import { embedSpecDescription, type EmbedSpec } from "./reference/embedSpec.js";
+import { referenceCacheDigest, referenceCachePath } from "./reference/referenceCacheFile.js";
 import { referenceDigest } from "./reference/referenceResolver.js";
 import { FORMAT_VERSION, readCacheMetadata, settingsMatch, type CacheSettings } from "./sink/cacheMetadata.js";
 import { startReaderThreads, stopReaderThreads, type ReaderThreads } from "./parallel/readerThreads.js";
@@ -20,8 +24,19 @@ export interface ComputeOptions {
   /** Output parquet path; default `<db dir>/<db stem>.drift.parquet`. */
   out?: string;
   metric?: Metric;
+  /**
+   * What each embedding is measured against: its run's initial prompt
+   * (default), the run's first TEXT embedding by the same model, or the
+   * previous one (step-to-step drift).
+   */
+  reference?: ReferenceMode;
   /** A .json/.csv/.parquet file of (initial_prompt, embedding_model, vector). */
   promptVectors?: string;
+  /**
+   * Fetch the reference vectors nothing else provides from this command or
+   * server; they are kept in the reference cache beside the output and reused.
+   */
+  embed?: EmbedSpec;
   /** Runs with these initial prompts are dropped; default DEFAULT_EXCLUDED_PROMPTS. */
   excludePrompts?: readonly string[];
   /** Missing references become an error instead of a warning. */
@@ -74,11 +89,17 @@ export async function computeDrift(options: ComputeOptions, hooks: ComputeHooks 
   const metric = options.metric ?? "euclid";
   const output = resolve(options.out ?? defaultOutputPath(options.db));
   const excluded = [...new Set(options.excludePrompts ?? DEFAULT_EXCLUDED_PROMPTS)].sort();
-  const plan: ComputePlan = { options, metric, output, excluded, started };
+  const reference = options.reference ?? "prompt";
+  if (reference !== "prompt" && (options.promptVectors !== undefined || options.embed !== undefined)) {
+    throw new PanicDriftError("USAGE", `--reference ${reference} measures against the runs' own embeddings: --prompt-vectors and --embed-* do not apply`, {
+      exitCode: EXIT_USAGE,
+    });
+  }
+  const plan: ComputePlan = { options, metric, reference, output, excluded, started };
   if (!options.force) {
     const found = await readCacheMetadata(output);
     const fingerprint = quickFingerprint(options.db);
-    const digest = quickReferenceDigest(options.promptVectors);
+    const digest = quickReferenceDigest(options, output);
     if (found !== undefined && fingerprint !== undefined && digest !== undefined) {
       // The database file is unchanged since the output was made, so is its kind (`source`).
       const settings = { ...baseSettings(plan, digest), input_fingerprint: JSON.stringify(fingerprint) };
@@ -124,6 +145,7 @@ function startEarlyReaders(options: ComputeOptions): EarlyReaders | undefined {
 export interface ComputePlan {
   readonly options: ComputeOptions;
   readonly metric: Metric;
+  readonly reference: ReferenceMode;
   readonly output: string;
   readonly excluded: string[];
   readonly started: number;
@@ -135,6 +157,7 @@ export function baseSettings(plan: ComputePlan, referenceDigest: string): Omit<C
     format: FORMAT_VERSION,
     tool_version: VERSION,
     metric: plan.metric,
+    reference: plan.reference,
     exclusions: JSON.stringify(plan.excluded),
     reference_digest: referenceDigest,
   };
@@ -148,13 +171,23 @@ function quickFingerprint(db: string): InputFingerprint | undefined {
   }
 }
 
-/** undefined when the file cannot be read: the full run then reports why. */
-function quickReferenceDigest(promptVectors: string | undefined): string | undefined {
+/** undefined when a file cannot be read: the full run then reports why. */
+function quickReferenceDigest(options: ComputeOptions, output: string): string | undefined {
   try {
-    return referenceDigest(promptVectors === undefined ? undefined : readFileSync(promptVectors));
+    return currentReferenceDigest(options, output);
   } catch {
     return undefined;
   }
+}
+
+/** The reference digest from the files as they are now (the reference cache included). */
+export function currentReferenceDigest(options: ComputeOptions, output: string): string {
+  const file = options.promptVectors === undefined ? undefined : readFileSync(options.promptVectors);
+  const embedder =
+    options.embed === undefined
+      ? undefined
+      : { description: embedSpecDescription(options.embed), cacheDigest: referenceCacheDigest(referenceCachePath(output)) };
+  return referenceDigest(file, embedder);
 }
 
 export function upToDateResult(found: Record<string, string | undefined>, output: string, metric: Metric, started: number): ComputeResult {

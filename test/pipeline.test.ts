@@ -175,12 +175,47 @@ describe("computeDrift: how the reading is cut", () => {
       source.close();
     }
     const expected = runOracle(bare);
+    // Rows of other rows' runs as references need whole runs: refused, with how to fix it.
+    await expect(computeDrift({ db: bare, out: join(dir, "no-indexes-first.parquet"), reference: "first" })).rejects.toMatchObject({
+      code: "DB_MISSING_INDEX",
+    });
     for (const workers of [1, 2]) {
       const out = join(dir, `no-indexes-${workers}.parquet`);
       const result = await computeDrift({ db: bare, out, workers, batchRows: 5 });
       expect(result.rows).toBe(expected.length);
       expectSameFrame(await readFrame(out), expected);
     }
+  });
+});
+
+describe("computeDrift --reference first | previous", () => {
+  it("match the oracle (every edge case, 1 and 2 readers, tiny batches), with 0 / NULL on each group's first row", async () => {
+    for (const reference of ["first", "previous"] as const) {
+      const expected = runOracle(db, ["--reference", reference]);
+      for (const [workers, batchRows] of [[1, 2048], [2, 5]] as const) {
+        const out = join(dir, `ref-${reference}-${workers}.parquet`);
+        const result = await computeDrift({ db, out, reference, workers, batchRows });
+        expect(result.rows).toBe(expected.length);
+        const frame = await readFrame(out);
+        expectSameFrame(frame, expected);
+        expect(result.rows_with_drift).toBe(expected.filter((r) => r.semantic_drift !== null).length);
+        // Each (run, model)'s first row: drift 0 against itself, or nothing before it.
+        const firsts = frame.filter((r, i) => i === 0 || r.run_id !== frame[i - 1]!.run_id || r.embedding_model !== frame[i - 1]!.embedding_model);
+        if (reference === "first") expect(firsts.filter((r) => r.semantic_drift !== null).every((r) => r.semantic_drift === 0)).toBe(true);
+        else {
+          expect(firsts.every((r) => r.semantic_drift === null)).toBe(true);
+          expect(result.null_reasons.first_step).toBeGreaterThan(0);
+        }
+      }
+    }
+  });
+
+  it("is part of the up-to-date check, and refuses reference vectors it would not use", async () => {
+    const out = join(dir, "ref-utd.parquet");
+    await computeDrift({ db, out, reference: "previous" });
+    expect((await computeDrift({ db, out, reference: "previous" })).status).toBe("up-to-date");
+    expect((await computeDrift({ db, out, reference: "first" })).status).toBe("computed");
+    await expect(computeDrift({ db, out, reference: "first", promptVectors: "x.json" })).rejects.toMatchObject({ code: "USAGE" });
   });
 });
 

@@ -1,18 +1,27 @@
 import { Command, Option } from "./commander.js";
 import { PanicDriftError, EXIT_USAGE } from "../errors.js";
 import { METRICS, type Metric } from "../kernel/metric.js";
+import { REFERENCE_MODES, type ReferenceMode } from "../kernel/referenceMode.js";
 import { computeDrift, DEFAULT_EXCLUDED_PROMPTS } from "../pipeline.js";
 import type { CliIO } from "./cliIO.js";
 import { colorEnabled } from "./cliIO.js";
 import { createProgress } from "./progress.js";
 import { jsonReport, summaryLine } from "./report.js";
 import { printWarning } from "./messages.js";
+import { databaseOption, excludedPrompts } from "./sharedOptions.js";
+import { parseModelMappings } from "../reference/embedServer.js";
+import type { EmbedSpec } from "../reference/embedSpec.js";
 
 interface ComputeFlags {
   db?: string;
   out?: string;
   metric: Metric;
+  reference: ReferenceMode;
   promptVectors?: string;
+  embedCmd?: string;
+  embedUrl?: string;
+  embedModel?: string[];
+  embedApiKey?: string;
   excludePrompt?: string[];
   exclude: boolean;
   strict?: boolean;
@@ -31,6 +40,11 @@ Examples:
       references for real models (Nomic, JinaClip, ...) come from your file
   $ DATABASE_PATH=runs.sqlite panic-drift compute --json | jq .rows_with_drift
   $ panic-drift compute --db runs.sqlite --exclude-prompt test --exclude-prompt debug
+  $ panic-drift compute --db runs.sqlite --embed-cmd 'python3 embed.py'
+      reference vectors for real models from your own code, cached beside the output
+  $ panic-drift compute --db runs.sqlite --embed-url http://localhost:11434/v1 --embed-model Nomic=nomic-embed-text
+  $ panic-drift compute --db runs.sqlite --reference previous --out steps.parquet
+      step-to-step drift: no reference vectors needed
 
 Exit codes: 0 done or up to date, 1 failure (bad input, unwritable output,
 missing references under --strict), 2 command line that cannot be parsed.`;
@@ -46,7 +60,20 @@ export function computeCommand(io: CliIO, setExitCode: (code: number) => void): 
         .choices(METRICS)
         .default("euclid"),
     )
+    .addOption(
+      new Option("--reference <what>", "measure against: prompt (the run's initial prompt), first (its first text, same model) or previous (the step before)")
+        .choices(REFERENCE_MODES)
+        .default("prompt"),
+    )
     .option("--prompt-vectors <file>", "reference vectors (.json, .csv or .parquet: initial_prompt, embedding_model, vector); wins over built-ins")
+    .option("--embed-cmd <command>", "fetch missing reference vectors from this command (JSON lines on stdin/stdout; see README)")
+    .option("--embed-url <base>", "fetch missing reference vectors from an OpenAI-compatible server, e.g. http://localhost:11434/v1")
+    .option(
+      "--embed-model <name=server-model>",
+      "with --embed-url: ask the server for SERVER-MODEL when panic-tda's model is NAME; repeatable",
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
+    .option("--embed-api-key <key>", "with --embed-url: bearer token (default: $PANIC_DRIFT_EMBED_API_KEY; never printed)")
     .option(
       "--exclude-prompt <text>",
       `leave out runs with this initial prompt; repeatable; replaces the default (${DEFAULT_EXCLUDED_PROMPTS.join(", ")})`,
@@ -60,15 +87,9 @@ export function computeCommand(io: CliIO, setExitCode: (code: number) => void): 
     .option("--debug", "show stack traces on errors")
     .addHelpText("after", EXAMPLES)
     .action(async (flags: ComputeFlags) => {
-      const db = flags.db ?? nonEmpty(io.env.DATABASE_PATH);
-      if (db === undefined) {
-        throw new PanicDriftError("USAGE", "missing --db FILE (or set DATABASE_PATH)", { exitCode: EXIT_USAGE });
-      }
-      if (flags.excludePrompt !== undefined && !flags.exclude) {
-        throw new PanicDriftError("USAGE", "--exclude-prompt and --no-exclude contradict each other: use one", {
-          exitCode: EXIT_USAGE,
-        });
-      }
+      const db = databaseOption(flags.db, io);
+      const excludePrompts = excludedPrompts(flags.excludePrompt, flags.exclude);
+      const embed = embedSpec(flags, io);
       const quiet = flags.quiet === true;
       const json = flags.json === true;
       const progress = await createProgress(io, { quiet, json, color: colorEnabled(io) });
@@ -80,8 +101,10 @@ export function computeCommand(io: CliIO, setExitCode: (code: number) => void): 
             db,
             out: flags.out,
             metric: flags.metric,
+            reference: flags.reference,
             promptVectors: flags.promptVectors,
-            excludePrompts: flags.exclude ? (flags.excludePrompt ?? DEFAULT_EXCLUDED_PROMPTS) : [],
+            ...(embed === undefined ? {} : { embed }),
+            excludePrompts,
             strict: flags.strict === true,
             force: flags.force === true,
           },
@@ -97,6 +120,30 @@ export function computeCommand(io: CliIO, setExitCode: (code: number) => void): 
     });
 }
 
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === "" ? undefined : value;
+/** --embed-cmd or --embed-url (not both), with the server's options only beside --embed-url. */
+function embedSpec(flags: ComputeFlags, io: CliIO): EmbedSpec | undefined {
+  const usage = (message: string) => new PanicDriftError("USAGE", message, { exitCode: EXIT_USAGE });
+  if (flags.embedCmd !== undefined && flags.embedUrl !== undefined) throw usage("--embed-cmd and --embed-url contradict each other: use one");
+  if (flags.embedUrl === undefined && (flags.embedModel !== undefined || flags.embedApiKey !== undefined)) {
+    throw usage("--embed-model and --embed-api-key go with --embed-url");
+  }
+  if (flags.embedCmd !== undefined) {
+    if (flags.embedCmd.trim() === "") throw usage("--embed-cmd needs a command");
+    return { kind: "command", command: flags.embedCmd };
+  }
+  if (flags.embedUrl === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(flags.embedUrl);
+  } catch {
+    throw usage(`--embed-url ${flags.embedUrl} is not a URL: give the API base, e.g. http://localhost:11434/v1`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw usage(`--embed-url ${flags.embedUrl}: only http and https are supported`);
+  const apiKey = flags.embedApiKey ?? (io.env.PANIC_DRIFT_EMBED_API_KEY || undefined);
+  return {
+    kind: "server",
+    url: flags.embedUrl,
+    models: Object.fromEntries(parseModelMappings(flags.embedModel ?? [])),
+    ...(apiKey === undefined ? {} : { apiKey }),
+  };
 }

@@ -3,6 +3,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, PanicDriftError } from "../errors.js
 import { VERSION } from "../version.js";
 import { processIO, type CliIO } from "./cliIO.js";
 import { computeCommand } from "./computeCommand.js";
+import { promptsCommand } from "./promptsCommand.js";
 import { printError } from "./messages.js";
 
 /**
@@ -20,9 +21,11 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
       `
 Examples:
   $ panic-drift compute --db experiment.sqlite
+  $ panic-drift prompts --db experiment.sqlite
   $ panic-drift compute --help`,
     );
   program.addCommand(configure(computeCommand(io, (code) => (exitCode = code)), io));
+  program.addCommand(configure(promptsCommand(io, (code) => (exitCode = code)), io));
 
   const debug = argv.includes("--debug");
   try {

@@ -18,9 +18,7 @@ export function inOutputOrder(pieces: readonly DriftedBatch[], batchRows: number
   const total = pieces.reduce((sum, p) => sum + p.batch.numRows, 0);
   if (total === 0) return [];
   const keys = new SortKeys(pieces);
-  const order = new Int32Array(total);
-  for (let i = 0; i < total; i++) order[i] = i;
-  if (!keys.sorted()) order.sort((a, b) => keys.compare(a, b));
+  const order = keys.order();
   const out: DriftedBatch[] = [];
   for (let start = 0; start < total; start += batchRows) {
     out.push(gatherRows(pieces, keys, order.subarray(start, Math.min(total, start + batchRows))));
@@ -29,7 +27,7 @@ export function inOutputOrder(pieces: readonly DriftedBatch[], batchRows: number
 }
 
 /** Sort keys of every row of the pieces, addressed by global row number (pieces one after another). */
-class SortKeys {
+export class SortKeys {
   readonly piece: Int32Array;
   readonly row: Int32Array;
   private readonly run: Int32Array;
@@ -39,7 +37,7 @@ class SortKeys {
   private readonly id: Float64Array;
   private readonly idOther: (string | null)[];
 
-  constructor(pieces: readonly DriftedBatch[]) {
+  constructor(pieces: readonly { readonly batch: RecordBatch }[]) {
     const total = pieces.reduce((sum, p) => sum + p.batch.numRows, 0);
     this.piece = new Int32Array(total);
     this.row = new Int32Array(total);
@@ -80,6 +78,19 @@ class SortKeys {
     });
   }
 
+  /** Rows of one run and one embedding model. */
+  sameGroup(a: number, b: number): boolean {
+    return this.run[a] === this.run[b] && this.model[a] === this.model[b];
+  }
+
+  /** Global row numbers in the output order. */
+  order(): Int32Array {
+    const order = new Int32Array(this.piece.length);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    if (!this.sorted()) order.sort((a, b) => this.compare(a, b));
+    return order;
+  }
+
   sorted(): boolean {
     for (let i = 1; i < this.piece.length; i++) if (this.compare(i - 1, i) > 0) return false;
     return true;
@@ -109,8 +120,8 @@ class SortKeys {
   }
 }
 
-function column(piece: DriftedBatch, name: string): Data {
-  if (name === "semantic_drift") return piece.drift;
+function column(piece: { readonly batch: RecordBatch; readonly drift?: Data }, name: string): Data {
+  if (name === "semantic_drift") return piece.drift!;
   const child = piece.batch.getChild(name);
   if (child === null) throw new Error(`drifted batch lacks column ${name}`);
   return child.data[0]!;

@@ -4,8 +4,10 @@ import { nullableData } from "../frame/arrowColumns.js";
 import { driftKernel, type KernelInput } from "./driftKernel.js";
 import { emptyTally, type DriftTally } from "./driftTally.js";
 import type { Metric } from "./metric.js";
-import { reasonOfCode } from "./nullReason.js";
+import { REASON_CODE, reasonOfCode } from "./nullReason.js";
 import { prepareReference, type PreparedReference } from "./preparedReference.js";
+
+const FIRST_STEP = REASON_CODE.first_step;
 
 /** Finds the reference vector of a pair, or undefined when there is none. */
 export type ReferenceLookup = (pair: ReferencePair) => ArrayLike<number> | undefined;
@@ -30,8 +32,25 @@ export class BatchDrift {
       const vector = this.lookup(this.pairs.pair(key));
       this.references.push(vector === undefined ? undefined : prepareReference(vector));
     }
-    const input = kernelInput(batch);
-    const { drift, reason } = driftKernel(input, this.references, this.metric);
+    return this.tallied(kernelInput(batch), this.references);
+  }
+
+  /**
+   * The drift of `batch` against references of its own rows (--reference
+   * first/previous): `referenceKey` indexes `references` per row, and rows
+   * marked in `firstStep` have no reference by definition.
+   */
+  runAgainstRows(batch: RecordBatch, references: readonly (PreparedReference | undefined)[], referenceKey: Int32Array, firstStep: Uint8Array): Data<Float64> {
+    return this.tallied({ ...kernelInput(batch), referenceKey }, references, firstStep);
+  }
+
+  private tallied(input: KernelInput, references: readonly (PreparedReference | undefined)[], firstStep?: Uint8Array): Data<Float64> {
+    const { drift, reason } = driftKernel(input, references, this.metric);
+    if (firstStep !== undefined) {
+      // After the vector's own problems, before the reference's: there is none to have problems.
+      for (let i = 0; i < input.rows; i++) if (firstStep[i] && (reason[i] === 0 || reason[i]! > FIRST_STEP)) reason[i] = FIRST_STEP;
+    }
+    const rowPrompts = firstStep === undefined;
     const valid = new Uint8Array(input.rows);
     const tally = this.tally;
     for (let i = 0; i < input.rows; i++) {
@@ -42,7 +61,8 @@ export class BatchDrift {
       }
       const why = reasonOfCode(code);
       tally.nullReasons[why]++;
-      if (why === "missing_reference" || why === "dimension_mismatch") this.note(why, input, i);
+      // Prompt references only: a row reference is not something the user can supply.
+      if (rowPrompts && (why === "missing_reference" || why === "dimension_mismatch")) this.note(why, input, i);
     }
     tally.rows += input.rows;
     tally.rowsWithDrift += count(valid);

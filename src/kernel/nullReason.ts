@@ -9,6 +9,7 @@ export const NULL_REASONS = [
   "not_blob",
   "non_finite",
   "zero_vector",
+  "first_step",
   "missing_reference",
   "zero_reference",
   "dimension_mismatch",

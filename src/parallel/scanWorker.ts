@@ -51,7 +51,7 @@ try {
         // Every connection cuts the same snapshot into the same units.
         if (source.units(message.batchRows) !== message.units) throw new Error("reader threads disagree on the snapshot's units");
         for (let unit = Atomics.add(shared, 0, 1); unit < message.units; unit = Atomics.add(shared, 0, 1)) {
-          for (const drifted of driftUnit(source, unit, kernel, scan, signal)) {
+          for (const drifted of driftUnit(source, unit, kernel, scan, message.reference, signal)) {
             // Back-pressure: never more than maxInFlight batches waiting for the sink.
             while (Atomics.load(inFlight, 0) >= setup.maxInFlight) Atomics.wait(inFlight, 0, setup.maxInFlight, 1000);
             Atomics.add(inFlight, 0, 1);

@@ -66,6 +66,7 @@ export function workerDriftStream(source: DriftSource, options: WorkerStreamOpti
     excludePrompts: [...options.excludePrompts],
     batchRows: options.batchRows,
     metric: options.metric,
+    reference: options.reference,
     fileVectors: [...options.fileVectors],
   };
 
@@ -188,7 +189,7 @@ export function workerDriftStream(source: DriftSource, options: WorkerStreamOpti
     }
     const entry = unitOf(unit);
     // Between its own batches it lets joining threads in and takes theirs.
-    for (const batch of driftUnit(source, unit, kernel, scan, drain)) entry.batches.push({ batch, from: undefined });
+    for (const batch of driftUnit(source, unit, kernel, scan, options.reference, drain)) entry.batches.push({ batch, from: undefined });
     entry.complete = true;
   }
 

@@ -1,6 +1,7 @@
 import type { MessagePort } from "node:worker_threads";
 import type { DriftTally } from "../kernel/driftTally.js";
 import type { Metric } from "../kernel/metric.js";
+import type { ReferenceMode } from "../kernel/referenceMode.js";
 import type { PromptVector } from "../reference/promptVector.js";
 import type { ScanProgress } from "../sources/driftSource.js";
 import type { BatchMessage } from "./batchMessage.js";
@@ -24,6 +25,7 @@ export interface GoMessage {
   excludePrompts: string[];
   batchRows: number;
   metric: Metric;
+  reference: ReferenceMode;
   fileVectors: PromptVector[];
 }
 export type ToWorker = GoMessage;

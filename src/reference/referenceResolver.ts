@@ -43,15 +43,20 @@ export class ReferenceResolver {
 
 /**
  * Digest of everything that can supply a reference: the bytes of the
- * --prompt-vectors file (if any) and the built-in embedders' version.
- * Cheap, and it changes whenever a reference could.
+ * --prompt-vectors file (if any), the built-in embedders' version, and the
+ * embedder with the digest of its reference cache. Cheap, and it changes
+ * whenever a reference could.
  */
-export function referenceDigest(promptVectorsBytes: Uint8Array | undefined): string {
+export function referenceDigest(
+  promptVectorsBytes: Uint8Array | undefined,
+  embedder?: { readonly description: string; readonly cacheDigest: string },
+): string {
   const hash = createHash("sha256");
   hash.update(`builtin:${BUILTIN_EMBEDDERS_VERSION}\n`);
   if (promptVectorsBytes !== undefined) {
     hash.update("file:");
     hash.update(promptVectorsBytes);
   }
+  if (embedder !== undefined) hash.update(`\nembedder:${embedder.description}\ncache:${embedder.cacheDigest}`);
   return hash.digest("hex");
 }

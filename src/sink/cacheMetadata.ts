@@ -15,6 +15,8 @@ export interface CacheSettings {
   tool_version: string;
   source: string;
   metric: string;
+  /** What drift is measured against: prompt, first or previous. */
+  reference: string;
   /** JSON array of excluded prompts, sorted. */
   exclusions: string;
   /** sha256 over every reference the run may use (file bytes, built-in embedder version). */

@@ -24,6 +24,15 @@ export interface ScanProgress {
   readonly rows: number;
 }
 
+/** How many text-embedding rows one (initial_prompt, embedding_model) pair has. */
+export interface PairCount {
+  readonly initialPrompt: string;
+  readonly embeddingModel: string;
+  readonly rows: number;
+  /** Rows whose vector is not NULL. */
+  readonly rowsWithVector: number;
+}
+
 /**
  * One input format. A source reads its input once, cut into units that
  * readers claim one at a time (in any order, on any thread). An ordered
@@ -49,6 +58,12 @@ export interface DriftSource {
   units(batchRows: number): number;
   /** Reads one unit as source batches, inside the pinned snapshot. */
   scanUnit(options: ScanOptions, unit: number): Generator<RecordBatch, void, undefined>;
+  /**
+   * The (initial_prompt, embedding_model) pairs of the rows a scan would
+   * give (runs with an excluded prompt left out), with their row counts:
+   * one pass over the embeddings, vectors not read.
+   */
+  pairCounts(excludePrompts: ReadonlySet<string>): PairCount[];
   /** Rows read so far; `done`/`total` count units. */
   progress(): ScanProgress;
   /** Things about the snapshot worth telling the user (never errors); the same on every connection. */

@@ -4,7 +4,7 @@ import { BatchesByDimension } from "../frame/batchesByDimension.js";
 import type { SourceRow } from "../frame/sourceBatch.js";
 import { RunTable } from "../frame/runTable.js";
 import { VectorStatus } from "../frame/vectorStatus.js";
-import type { DriftSource, ScanOptions, ScanProgress } from "./driftSource.js";
+import type { DriftSource, PairCount, ScanOptions, ScanProgress } from "./driftSource.js";
 import { sqliteFingerprint, type InputFingerprint } from "./inputFingerprint.js";
 import { networkPath } from "./networkPath.js";
 import { parseNaiveTimestampMicros } from "./naiveTimestamp.js";
@@ -63,6 +63,15 @@ const RANGE_SQL = `
 const RANGE_UNIT_ROWS = 65_536;
 
 const RUNS_SQL = `SELECT id, initial_prompt, network, experiment_id FROM run`;
+
+// Every text embedding's run and model, in storage order; the vector only tested for NULL
+// (from the record header: the blob is not loaded). Counted in JavaScript: a GROUP BY
+// would sort every row first.
+const PAIRS_SQL = `
+  SELECT i.run_id, e.embedding_model, e.vector IS NOT NULL
+  FROM embedding AS e
+  CROSS JOIN invocation AS i ON i.id = e.invocation_id
+  WHERE i.type = 'TEXT'`;
 
 /** A first-generation (Python/SQLModel) panic-tda SQLite database. */
 export class PythonEraSqliteSource implements DriftSource {
@@ -232,6 +241,30 @@ export class PythonEraSqliteSource implements DriftSource {
     const [status, blob] = classifyVector(vector);
     router.push(row, key, status, blob);
     this.rowsDone++;
+  }
+
+  pairCounts(excludePrompts: ReadonlySet<string>): PairCount[] {
+    this.pin();
+    const byId = new Map(this.runs!.map((run) => [run.storedId, run]));
+    const pairs = new Map<string, Map<string, { rows: number; rowsWithVector: number }>>();
+    try {
+      for (const [runId, model, withVector] of this.db.prepare(PAIRS_SQL).raw(true).iterate() as IterableIterator<unknown[]>) {
+        const run = byId.get(runId);
+        if (run === undefined || excludePrompts.has(run.initialPrompt)) continue;
+        let byModel = pairs.get(run.initialPrompt);
+        if (byModel === undefined) pairs.set(run.initialPrompt, (byModel = new Map()));
+        const embeddingModel = String(model);
+        const count = byModel.get(embeddingModel) ?? { rows: 0, rowsWithVector: 0 };
+        count.rows++;
+        count.rowsWithVector += Number(withVector);
+        byModel.set(embeddingModel, count);
+      }
+    } catch (error) {
+      throw isSqliteError(error) ? sqliteFailure(error, this.path, "read") : error;
+    }
+    return [...pairs].flatMap(([initialPrompt, byModel]) =>
+      [...byModel].map(([embeddingModel, count]) => ({ initialPrompt, embeddingModel, ...count })),
+    );
   }
 
   close(): void {

@@ -17,6 +17,7 @@ const settings = {
   tool_version: "0.0.0",
   source: "test",
   metric: "euclid",
+  reference: "prompt",
   exclusions: "[]",
   reference_digest: "d",
   input_fingerprint: "{}",

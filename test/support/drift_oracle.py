@@ -92,6 +92,13 @@ def drift(blob, ref, metric):
     return float(np.linalg.norm(v / nv - r / nr))
 
 
+def row_vector(blob):
+    """A row's vector as a reference, or None when it has none usable."""
+    if not isinstance(blob, bytes) or len(blob) % 4 != 0:
+        return None
+    return np.frombuffer(blob, dtype="<f4").astype(np.float64)
+
+
 QUERY = """
 SELECT e.id, e.invocation_id, e.embedding_model, e.started_at, e.completed_at,
        i.run_id, i.sequence_number, i.model, i.output_text,
@@ -111,6 +118,7 @@ def main():
     ap.add_argument("--exclude", nargs="+", default=None)
     ap.add_argument("--no-exclude", action="store_true")
     ap.add_argument("--prompt-vectors", default=None)
+    ap.add_argument("--reference", choices=["prompt", "first", "previous"], default="prompt")
     args = ap.parse_args()
 
     excluded = set() if args.no_exclude else set(args.exclude if args.exclude is not None else ["yeah", "nah"])
@@ -129,11 +137,20 @@ def main():
     immutable = "" if Path(str(db) + "-wal").exists() else "&immutable=1"
     con = sqlite3.connect(db.as_uri() + "?mode=ro" + immutable, uri=True)
     out = sys.stdout
+    group, first_blob, previous_blob = None, None, None
     for row in con.execute(QUERY):
         (eid, inv_id, model, started, completed, run_id, seq, text_model, text,
          prompt, network, exp_id, blob) = row
         if prompt in excluded:
             continue
+        # --reference first/previous: another row of the same run and model, in output order.
+        if (run_id, model) != group:
+            group, first_blob, previous_blob = (run_id, model), blob, None
+        if args.reference == "prompt":
+            ref = reference(prompt, model)
+        else:
+            ref = row_vector(first_blob if args.reference == "first" else previous_blob)
+        previous_blob = blob
         out.write(json.dumps({
             "id": hyphenate(eid),
             "invocation_id": hyphenate(inv_id),
@@ -147,7 +164,7 @@ def main():
             "initial_prompt": prompt,
             "network": network_text(network),
             "experiment_id": hyphenate(exp_id),
-            "semantic_drift": drift(blob, reference(prompt, model), args.metric),
+            "semantic_drift": drift(blob, ref, args.metric),
         }) + "\n")
     con.close()
 

@@ -1,0 +1,89 @@
+import { extname } from "node:path";
+import { Command, Option } from "./commander.js";
+import { PanicDriftError, EXIT_USAGE } from "../errors.js";
+import { DEFAULT_EXCLUDED_PROMPTS } from "../pipeline.js";
+import type { CliIO } from "./cliIO.js";
+import { databaseOption, excludedPrompts } from "./sharedOptions.js";
+
+const FORMATS = ["csv", "json", "parquet"] as const;
+type Format = (typeof FORMATS)[number];
+
+interface PromptsFlags {
+  db?: string;
+  out?: string;
+  format?: Format;
+  promptVectors?: string;
+  referenceCache?: string;
+  excludePrompt?: string[];
+  exclude: boolean;
+  quiet?: boolean;
+  debug?: boolean;
+}
+
+const EXAMPLES = `
+Examples:
+  $ panic-drift prompts --db runs.sqlite
+      CSV on stdout: initial_prompt, embedding_model, resolved_by, rows
+  $ panic-drift prompts --db runs.sqlite --out pairs.csv
+  $ panic-drift prompts --db runs.sqlite --format json | jq '.[] | select(.resolved_by == "")'
+      the pairs nothing resolves yet: embed them, then
+  $ panic-drift compute --db runs.sqlite --prompt-vectors vectors.parquet
+
+resolved_by: file (--prompt-vectors), builtin (panic-tda's test embedders),
+cache (the reference cache of --embed-cmd/--embed-url), or empty.`;
+
+/** `panic-drift prompts`: the (prompt, model) pairs compute needs reference vectors for. */
+export function promptsCommand(io: CliIO, setExitCode: (code: number) => void): Command {
+  return new Command("prompts")
+    .description("list the (initial_prompt, embedding_model) pairs compute needs reference vectors for")
+    .option("--db <file>", "experiment database (default: $DATABASE_PATH)")
+    .option("--out <file>", "write the list to this file (default: stdout)")
+    .addOption(new Option("--format <format>", "csv, json or parquet (default: from --out's extension, else csv)").choices(FORMATS))
+    .option("--prompt-vectors <file>", "mark the pairs this file resolves (as compute --prompt-vectors)")
+    .option("--reference-cache <file>", "mark the pairs this reference cache holds (default: the one beside compute's default output)")
+    .option(
+      "--exclude-prompt <text>",
+      `leave out runs with this initial prompt; repeatable; replaces the default (${DEFAULT_EXCLUDED_PROMPTS.join(", ")})`,
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
+    .option("--no-exclude", "leave out no runs at all")
+    .option("-q, --quiet", "no summary line")
+    .option("--debug", "show stack traces on errors")
+    .addHelpText("after", EXAMPLES)
+    .action(async (flags: PromptsFlags) => {
+      const db = databaseOption(flags.db, io);
+      const exclude = excludedPrompts(flags.excludePrompt, flags.exclude);
+      const format = flags.format ?? formatFromPath(flags.out) ?? "csv";
+      if (format === "parquet" && flags.out === undefined) {
+        throw new PanicDriftError("USAGE", "--format parquet needs --out FILE (parquet is not written to a terminal)", { exitCode: EXIT_USAGE });
+      }
+      const { listPrompts } = await import("../prompts.js");
+      const { renderTable, writeTableFile } = await import("../sink/tableFile.js");
+      const pairs = await listPrompts({
+        db,
+        ...(flags.promptVectors === undefined ? {} : { promptVectors: flags.promptVectors }),
+        ...(flags.referenceCache === undefined ? {} : { referenceCache: flags.referenceCache }),
+        excludePrompts: exclude,
+      });
+      const columns = [
+        { name: "initial_prompt", type: "VARCHAR" },
+        { name: "embedding_model", type: "VARCHAR" },
+        { name: "resolved_by", type: "VARCHAR" },
+        { name: "rows", type: "BIGINT" },
+      ] as const;
+      // Nothing resolves it yet: an empty field (NULL), not a quoted empty string.
+      const rows = pairs.map((p) => [p.initial_prompt, p.embedding_model, p.resolved_by === "" ? null : p.resolved_by, p.rows]);
+      if (flags.out !== undefined) await writeTableFile(flags.out, format, columns, rows);
+      else io.stdout.write(await renderTable(format as Exclude<Format, "parquet">, columns, rows));
+      if (flags.quiet !== true) {
+        const open = pairs.filter((p) => p.resolved_by === "").length;
+        io.stderr.write(`panic-drift: ${pairs.length} pairs, ${open} without a reference vector${flags.out === undefined ? "" : ` → ${flags.out}`}\n`);
+      }
+      setExitCode(0);
+    });
+}
+
+function formatFromPath(path: string | undefined): Format | undefined {
+  const extension = path === undefined ? "" : extname(path).slice(1).toLowerCase();
+  return (FORMATS as readonly string[]).includes(extension) ? (extension as Format) : undefined;
+}

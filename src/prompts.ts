@@ -1,0 +1,62 @@
+import { resolve } from "node:path";
+import { DEFAULT_EXCLUDED_PROMPTS, defaultOutputPath } from "./pipeline.js";
+import { readPromptVectorsFile } from "./reference/promptVectorsFile.js";
+import { readReferenceCache } from "./reference/referenceCache.js";
+import { referenceCachePath } from "./reference/referenceCacheFile.js";
+import { ReferenceResolver } from "./reference/referenceResolver.js";
+import { openSource } from "./sources/openSource.js";
+
+export interface ListPromptsOptions {
+  db: string;
+  /** A --prompt-vectors file: its pairs show as resolved by "file". */
+  promptVectors?: string;
+  /** A reference cache (default: the one beside the default compute output). */
+  referenceCache?: string;
+  /** As for compute; default DEFAULT_EXCLUDED_PROMPTS. */
+  excludePrompts?: readonly string[];
+}
+
+/** What resolves a pair today: the user's file, a built-in embedder, the reference cache, or nothing yet (""). */
+export type ResolvedBy = "file" | "builtin" | "cache" | "";
+
+/** One (initial_prompt, embedding_model) pair that compute needs a reference vector for. */
+export interface PromptPair {
+  initial_prompt: string;
+  embedding_model: string;
+  resolved_by: ResolvedBy;
+  /** Text-embedding rows of the pair (their drift needs this reference). */
+  rows: number;
+}
+
+/**
+ * The (initial_prompt, embedding_model) pairs a `compute` of `db` needs
+ * references for, so that they can be embedded anywhere and handed back
+ * with --prompt-vectors. Pairs whose rows all have NULL vectors are left
+ * out (no drift to compute). Sorted by model, then prompt.
+ */
+export async function listPrompts(options: ListPromptsOptions): Promise<PromptPair[]> {
+  const fileVectors = options.promptVectors === undefined ? [] : await readPromptVectorsFile(options.promptVectors);
+  const cached = await readReferenceCache(options.referenceCache ?? referenceCachePath(resolve(defaultOutputPath(options.db))));
+  const fromFile = new ReferenceResolver(fileVectors);
+  const inCache = new Set(cached.map((c) => JSON.stringify([c.initialPrompt, c.embeddingModel])));
+  const source = openSource(options.db);
+  try {
+    const excluded = new Set(options.excludePrompts ?? DEFAULT_EXCLUDED_PROMPTS);
+    return source
+      .pairCounts(excluded)
+      .filter((pair) => pair.rowsWithVector > 0)
+      .map((pair) => {
+        const found = fromFile.resolve(pair);
+        const resolvedBy: ResolvedBy =
+          found !== undefined ? found.origin : inCache.has(JSON.stringify([pair.initialPrompt, pair.embeddingModel])) ? "cache" : "";
+        return { initial_prompt: pair.initialPrompt, embedding_model: pair.embeddingModel, resolved_by: resolvedBy, rows: pair.rows };
+      })
+      .sort((a, b) => compare(a.embedding_model, b.embedding_model) || compare(a.initial_prompt, b.initial_prompt));
+  } finally {
+    source.close();
+  }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

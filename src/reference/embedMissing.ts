@@ -1,0 +1,63 @@
+import type { DriftSource } from "../sources/driftSource.js";
+import type { Embedder } from "./embedder.js";
+import { CommandEmbedder } from "./embedCommand.js";
+import { ServerEmbedder } from "./embedServer.js";
+import { embedSourceFor, type EmbedSpec } from "./embedSpec.js";
+import type { PromptVector } from "./promptVector.js";
+import { readReferenceCache, writeReferenceCache, type CachedVector } from "./referenceCache.js";
+import { referenceCachePath } from "./referenceCacheFile.js";
+import { ReferenceResolver } from "./referenceResolver.js";
+
+/**
+ * The reference vectors of the reference cache that count for `spec`,
+ * after fetching those of the (initial_prompt, embedding_model) pairs the run
+ * needs and nothing provides yet: not the user's file, not the built-in
+ * embedders, not the cache. Pairs whose rows all lack a vector are not
+ * asked for. One embedder call per model; the cache is rewritten (atomically)
+ * only when something new came back.
+ */
+export async function embedMissingReferences(
+  source: DriftSource,
+  userVectors: readonly PromptVector[],
+  spec: EmbedSpec,
+  output: string,
+  excludePrompts: ReadonlySet<string>,
+): Promise<PromptVector[]> {
+  const cachePath = referenceCachePath(output);
+  const cached = await readReferenceCache(cachePath);
+  const current = cached.filter((c) => c.source === embedSourceFor(spec, c.embeddingModel));
+  const known = new ReferenceResolver([...current, ...userVectors]);
+  const promptsByModel = new Map<string, string[]>();
+  for (const pair of source.pairCounts(excludePrompts)) {
+    if (pair.rowsWithVector === 0 || known.resolve(pair) !== undefined) continue;
+    const prompts = promptsByModel.get(pair.embeddingModel) ?? [];
+    prompts.push(pair.initialPrompt);
+    promptsByModel.set(pair.embeddingModel, prompts);
+  }
+  if (promptsByModel.size === 0) return current;
+
+  const fresh: CachedVector[] = [];
+  const embedder = createEmbedder(spec);
+  try {
+    for (const [model, prompts] of [...promptsByModel].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      prompts.sort();
+      const vectors = await embedder.embed(model, prompts);
+      const from = embedSourceFor(spec, model);
+      prompts.forEach((prompt, i) => fresh.push({ initialPrompt: prompt, embeddingModel: model, source: from, vector: vectors[i]! }));
+    }
+  } finally {
+    await embedder.close();
+  }
+  await writeReferenceCache(cachePath, [...cached, ...fresh]);
+  return [...current, ...fresh];
+}
+
+function createEmbedder(spec: EmbedSpec): Embedder {
+  if (spec.kind === "command") return new CommandEmbedder(spec.command, { batchSize: spec.batchSize });
+  return new ServerEmbedder({
+    baseUrl: spec.url,
+    models: new Map(Object.entries(spec.models ?? {})),
+    ...(spec.apiKey === undefined ? {} : { apiKey: spec.apiKey }),
+    ...(spec.batchSize === undefined ? {} : { batchSize: spec.batchSize }),
+  });
+}

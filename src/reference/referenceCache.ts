@@ -1,0 +1,64 @@
+import { existsSync } from "node:fs";
+import { duckdbApi } from "../duckdb.js";
+import { PanicDriftError } from "../errors.js";
+import { sqlString, writeTableFile } from "../sink/tableFile.js";
+import type { PromptVector } from "./promptVector.js";
+
+/**
+ * A reference vector obtained from an embedder, with where it came from
+ * (embedSourceFor); the cache file's place: referenceCacheFile.ts.
+ */
+export interface CachedVector extends PromptVector {
+  readonly source: string;
+}
+
+export async function readReferenceCache(path: string): Promise<CachedVector[]> {
+  if (!existsSync(path)) return [];
+  const { DuckDBInstance } = duckdbApi;
+  const instance = await DuckDBInstance.create(":memory:", { threads: "1", autoinstall_known_extensions: "false", autoload_known_extensions: "false" });
+  const connection = await instance.connect();
+  try {
+    const reader = await connection.runAndReadAll(
+      `SELECT initial_prompt, embedding_model, source, CAST(vector AS DOUBLE[]) FROM read_parquet(${sqlString(path)})`,
+    );
+    return reader.getRows().map(([prompt, model, source, vector]) => {
+      const items = (vector as { items?: unknown[] } | null)?.items;
+      if (typeof prompt !== "string" || typeof model !== "string" || typeof source !== "string" || items === undefined) {
+        throw new Error("a row lacks initial_prompt, embedding_model, source or vector");
+      }
+      return { initialPrompt: prompt, embeddingModel: model, source, vector: Float64Array.from(items as number[]) };
+    });
+  } catch (error) {
+    const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+    throw new PanicDriftError(
+      "REFERENCE_CACHE_INVALID",
+      `cannot read the reference cache ${path}: ${reason}; delete it and the vectors will be fetched again`,
+      { cause: error },
+    );
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** Replaces the cache with `entries` (sorted, so that the same vectors make the same file). */
+export async function writeReferenceCache(path: string, entries: readonly CachedVector[]): Promise<void> {
+  const rows = [...entries]
+    .sort((a, b) => compare(a.source, b.source) || compare(a.embeddingModel, b.embeddingModel) || compare(a.initialPrompt, b.initialPrompt))
+    .map((e) => [e.initialPrompt, e.embeddingModel, e.source, Array.from(e.vector)]);
+  await writeTableFile(
+    path,
+    "parquet",
+    [
+      { name: "initial_prompt", type: "VARCHAR" },
+      { name: "embedding_model", type: "VARCHAR" },
+      { name: "source", type: "VARCHAR" },
+      { name: "vector", type: "DOUBLE[]" },
+    ],
+    rows,
+  );
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,20 @@
+// Light: read by the up-to-date check.
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+
+/**
+ * Reference vectors fetched from a command or a server are kept beside the
+ * output, `<out without .parquet>.prompts.parquet`, and reused by every
+ * later run: a cron run embeds only prompts it has not seen. An entry
+ * counts only for the embedder it came from (its `source`).
+ */
+export function referenceCachePath(out: string): string {
+  return `${out.replace(/\.parquet$/i, "")}.prompts.parquet`;
+}
+
+/** What the up-to-date check compares: the cache's bytes (empty when there is none). */
+export function referenceCacheDigest(path: string): string {
+  if (!existsSync(path)) return "";
+  return createHash("sha256").update(readFileSync(path)).digest("hex");
+}
+

@@ -1,0 +1,97 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { duckdbApi } from "../duckdb.js";
+import { PanicDriftError } from "../errors.js";
+import { AtomicOutput } from "./atomicOutput.js";
+
+export const TABLE_FORMATS = ["csv", "json", "parquet"] as const;
+export type TableFormat = (typeof TABLE_FORMATS)[number];
+
+export interface TableColumn {
+  readonly name: string;
+  readonly type: "VARCHAR" | "BIGINT" | "DOUBLE[]";
+}
+
+export type TableCell = string | number | null | readonly number[];
+
+/**
+ * A small table (a few thousand rows at most: prompt pairs, reference
+ * vectors) written by DuckDB as CSV (header, RFC 4180 quoting), a JSON array
+ * of objects, or zstd parquet, atomically.
+ */
+export async function writeTableFile(path: string, format: TableFormat, columns: readonly TableColumn[], rows: readonly TableCell[][]): Promise<void> {
+  const output = AtomicOutput.begin(path);
+  try {
+    await withTable(columns, rows, async (connection) => {
+      await connection.run(`COPY cells TO ${sqlString(output.temporary)} (${formatOptions(format)})`);
+    });
+    output.commit();
+  } catch (error) {
+    output.abort();
+    if (error instanceof PanicDriftError) throw error;
+    throw new PanicDriftError("OUTPUT_WRITE_FAILED", `cannot write ${path}: ${firstLine(error)}`, { cause: error });
+  }
+}
+
+/** The same table as CSV or JSON text (for stdout). */
+export async function renderTable(format: Exclude<TableFormat, "parquet">, columns: readonly TableColumn[], rows: readonly TableCell[][]): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), "panic-drift-table-"));
+  try {
+    const file = join(dir, `table.${format}`);
+    await withTable(columns, rows, async (connection) => {
+      await connection.run(`COPY cells TO ${sqlString(file)} (${formatOptions(format)})`);
+    });
+    return readFileSync(file, "utf8");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function formatOptions(format: TableFormat): string {
+  switch (format) {
+    case "csv":
+      return "FORMAT csv, HEADER true";
+    case "json":
+      return "FORMAT json, ARRAY true";
+    case "parquet":
+      return "FORMAT parquet, COMPRESSION zstd";
+  }
+}
+
+async function withTable(columns: readonly TableColumn[], rows: readonly TableCell[][], body: (connection: DuckDBConnection) => Promise<void>): Promise<void> {
+  const { DuckDBInstance: Instance, LIST, DOUBLE } = duckdbApi;
+  let instance: DuckDBInstance | undefined;
+  let connection: DuckDBConnection | undefined;
+  try {
+    instance = await Instance.create(":memory:", { threads: "1", autoinstall_known_extensions: "false", autoload_known_extensions: "false" });
+    connection = await instance.connect();
+    await connection.run(`CREATE TABLE cells (${columns.map((c) => `"${c.name}" ${c.type}`).join(", ")})`);
+    const appender = await connection.createAppender("cells");
+    const listType = LIST(DOUBLE);
+    for (const row of rows) {
+      columns.forEach((column, i) => {
+        const value = row[i];
+        if (value === null || value === undefined) appender.appendNull();
+        else if (column.type === "VARCHAR") appender.appendVarchar(String(value));
+        else if (column.type === "BIGINT") appender.appendBigInt(BigInt(value as number));
+        else appender.appendList([...(value as readonly number[])], listType);
+      });
+      appender.endRow();
+    }
+    appender.closeSync();
+    await body(connection);
+  } finally {
+    connection?.closeSync();
+    instance?.closeSync();
+  }
+}
+
+export function sqlString(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
+}
