@@ -210,6 +210,12 @@ describe("computeDrift --reference first | previous", () => {
     }
   });
 
+  it("cosine applies to them too", async () => {
+    const out = join(dir, "ref-previous-cosine.parquet");
+    await computeDrift({ db, out, reference: "previous", metric: "cosine" });
+    expectSameFrame(await readFrame(out), runOracle(db, ["--reference", "previous", "--metric", "cosine"]));
+  });
+
   it("is part of the up-to-date check, and refuses reference vectors it would not use", async () => {
     const out = join(dir, "ref-utd.parquet");
     await computeDrift({ db, out, reference: "previous" });
