@@ -6,6 +6,11 @@
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+/** Another run holds the output's lock (and --wait ran out). */
+export const EXIT_LOCKED = 3;
+/** Stopped by SIGINT / SIGTERM (128 + the signal's number, as shells report it). */
+export const EXIT_INTERRUPTED = 130;
+export const EXIT_TERMINATED = 143;
 
 export type ErrorCode =
   | "DB_NOT_FOUND"
@@ -29,6 +34,7 @@ export type ErrorCode =
   | "OUTPUT_WRITE_FAILED"
   | "OUTPUT_IS_INPUT"
   | "MISSING_REFERENCES"
+  | "OUTPUT_LOCKED"
   | "USAGE";
 
 export class PanicDriftError extends Error {

@@ -9,6 +9,7 @@ import { emptyReasonCounts, type NullReason } from "./kernel/nullReason.js";
 import { embedSpecDescription, type EmbedSpec } from "./reference/embedSpec.js";
 import { referenceCacheDigest, referenceCachePath } from "./reference/referenceCacheFile.js";
 import { referenceDigest } from "./reference/referenceResolver.js";
+import { OutputLock } from "./sink/outputLock.js";
 import { FORMAT_VERSION, readCacheMetadata, settingsMatch, type CacheSettings } from "./sink/cacheMetadata.js";
 import { startReaderThreads, stopReaderThreads, type ReaderThreads } from "./parallel/readerThreads.js";
 import type { ScanProgress } from "./sources/driftSource.js";
@@ -43,6 +44,8 @@ export interface ComputeOptions {
   strict?: boolean;
   /** Recompute even when the output is up to date. */
   force?: boolean;
+  /** How long to wait for another run writing the same output (its lock); default 0. */
+  wait?: number;
   /** Rows per Arrow batch (memory is bounded by it). */
   batchRows?: number;
   /**
@@ -106,6 +109,8 @@ export async function computeDrift(options: ComputeOptions, hooks: ComputeHooks 
       if (settingsMatch(found, settings, ["source"])) return upToDateResult(found, output, metric, started);
     }
   }
+  // Another run may be writing this output: wait for it (the heavy half then finds its file up to date).
+  const lock = await OutputLock.acquire(output, options.wait ?? 0);
   const early = startEarlyReaders(options);
   try {
     const { runCompute } = await import("./computeRun.js");
@@ -113,6 +118,7 @@ export async function computeDrift(options: ComputeOptions, hooks: ComputeHooks 
   } finally {
     // Unless the run took them over (it stops them itself), they are not needed.
     if (early !== undefined && !early.taken) void stopReaderThreads(early.readers);
+    lock?.release();
   }
 }
 

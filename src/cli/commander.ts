@@ -8,7 +8,7 @@ import type * as C from "commander";
 const require = createRequire(import.meta.url);
 const commander = require("commander") as typeof C;
 
-export const { Command, Option, CommanderError } = commander;
+export const { Command, Option, CommanderError, InvalidArgumentError } = commander;
 export type Command = C.Command;
 export type Option = C.Option;
 export type CommanderError = C.CommanderError;

@@ -1,5 +1,6 @@
-import { Command, Option } from "./commander.js";
-import { PanicDriftError, EXIT_USAGE } from "../errors.js";
+import { Command, InvalidArgumentError, Option } from "./commander.js";
+import { PanicDriftError, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE } from "../errors.js";
+import { runInterruptCleanup } from "../interruptCleanup.js";
 import { METRICS, type Metric } from "../kernel/metric.js";
 import { REFERENCE_MODES, type ReferenceMode } from "../kernel/referenceMode.js";
 import { computeDrift, DEFAULT_EXCLUDED_PROMPTS } from "../pipeline.js";
@@ -26,6 +27,7 @@ interface ComputeFlags {
   exclude: boolean;
   strict?: boolean;
   force?: boolean;
+  wait: number;
   quiet?: boolean;
   json?: boolean;
   debug?: boolean;
@@ -82,6 +84,7 @@ export function computeCommand(io: CliIO, setExitCode: (code: number) => void): 
     .option("--no-exclude", "leave out no runs at all")
     .option("--strict", "fail (exit 1) when a reference vector is missing instead of writing NULL drift")
     .option("--force", "recompute even when the output is up to date")
+    .option("--wait <seconds>", "if another run is writing the same output, wait this long for it (else exit 3)", parseSeconds, 0)
     .option("-q, --quiet", "no progress and no summary line (warnings and errors still go to stderr)")
     .option("--json", "print one JSON object with the result on stdout")
     .option("--debug", "show stack traces on errors")
@@ -94,6 +97,17 @@ export function computeCommand(io: CliIO, setExitCode: (code: number) => void): 
       const json = flags.json === true;
       const progress = await createProgress(io, { quiet, json, color: colorEnabled(io) });
       progress.start("opening database");
+      // Interrupted: nothing half-written stays behind (temp output, lock), and the shell's exit codes.
+      const stop = (signal: "SIGINT" | "SIGTERM") => {
+        progress.stop();
+        runInterruptCleanup();
+        io.stderr.write(`panic-drift: ${signal === "SIGINT" ? "interrupted" : "terminated"}: the output was left as it was\n`);
+        process.exit(signal === "SIGINT" ? EXIT_INTERRUPTED : EXIT_TERMINATED);
+      };
+      const onSigint = () => stop("SIGINT");
+      const onSigterm = () => stop("SIGTERM");
+      process.on("SIGINT", onSigint);
+      process.on("SIGTERM", onSigterm);
       let result;
       try {
         result = await computeDrift(
@@ -107,11 +121,14 @@ export function computeCommand(io: CliIO, setExitCode: (code: number) => void): 
             excludePrompts,
             strict: flags.strict === true,
             force: flags.force === true,
+            wait: flags.wait,
           },
           { onProgress: (p) => progress.update(p) },
         );
       } finally {
         progress.stop();
+        process.off("SIGINT", onSigint);
+        process.off("SIGTERM", onSigterm);
       }
       for (const warning of result.warnings) printWarning(io, warning);
       if (json) io.stdout.write(`${jsonReport(result)}\n`);
@@ -146,4 +163,10 @@ function embedSpec(flags: ComputeFlags, io: CliIO): EmbedSpec | undefined {
     models: Object.fromEntries(parseModelMappings(flags.embedModel ?? [])),
     ...(apiKey === undefined ? {} : { apiKey }),
   };
+}
+
+function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  if (value.trim() === "" || !Number.isFinite(seconds) || seconds < 0) throw new InvalidArgumentError("give a number of seconds, 0 or more");
+  return seconds;
 }

@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, openSync, renameSync, rmSync, statSync, fsyncSync } from "node:fs";
+import { closeSync, openSync, readdirSync, renameSync, rmSync, statSync, fsyncSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { PanicDriftError } from "../errors.js";
+import { onInterrupt } from "../interruptCleanup.js";
+import { processAlive } from "../processAlive.js";
 
 /**
  * The output is written under a temporary name in its own directory, then
@@ -14,15 +16,19 @@ export class AtomicOutput {
   readonly temporary: string;
   private settled = false;
 
+  private readonly unregister: () => void;
+
   private constructor(target: string, temporary: string) {
     this.target = target;
     this.temporary = temporary;
+    this.unregister = onInterrupt(() => rmSync(temporary, { force: true }));
   }
 
   static begin(target: string): AtomicOutput {
     checkTarget(target);
     const dir = dirname(target);
-    const temporary = join(dir, `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
+    removeStaleTemporaries(target);
+    const temporary = join(dir, `${temporaryPrefix(target)}${process.pid}-${randomBytes(4).toString("hex")}`);
     try {
       closeSync(openSync(temporary, "wx"));
     } catch (error) {
@@ -43,6 +49,7 @@ export class AtomicOutput {
       }
       renameSync(this.temporary, this.target);
       this.settled = true;
+      this.unregister();
     } catch (error) {
       this.abort();
       throw outputError(error, this.target);
@@ -54,6 +61,26 @@ export class AtomicOutput {
     if (this.settled) return;
     this.settled = true;
     rmSync(this.temporary, { force: true });
+    this.unregister();
+  }
+}
+
+function temporaryPrefix(target: string): string {
+  return `.${basename(target)}.tmp-`;
+}
+
+/** Temporary files of runs that were killed (-9: nothing of theirs ran) while writing `target`. */
+function removeStaleTemporaries(target: string): void {
+  const prefix = temporaryPrefix(target);
+  let names: string[];
+  try {
+    names = readdirSync(dirname(target)).filter((n) => n.startsWith(prefix));
+  } catch {
+    return; // checkTarget has reported a missing directory
+  }
+  for (const name of names) {
+    const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
+    if (!processAlive(pid)) rmSync(join(dirname(target), name), { force: true });
   }
 }
 

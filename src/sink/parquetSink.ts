@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DriftedBatch, DriftStream } from "../driftStream.js";
 import { PanicDriftError } from "../errors.js";
+import { onInterrupt } from "../interruptCleanup.js";
 import { RUN_COLUMNS, type RunColumn, type RunTable } from "../frame/runTable.js";
 import { duckdbApi, duckdbBindings } from "../duckdb.js";
 import { AtomicOutput } from "./atomicOutput.js";
@@ -75,12 +76,16 @@ export interface ParquetSinkOptions {
  * memory limit).
  */
 export class ParquetSink {
+  private readonly unregister: () => void;
+
   private constructor(
     private readonly output: AtomicOutput,
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
     private readonly spillDir: string,
-  ) {}
+  ) {
+    this.unregister = onInterrupt(() => rmSync(spillDir, { recursive: true, force: true }));
+  }
 
   static async open(target: string, options: ParquetSinkOptions = {}): Promise<ParquetSink> {
     const output = AtomicOutput.begin(target);
@@ -183,6 +188,7 @@ export class ParquetSink {
       this.instance.closeSync();
     } finally {
       rmSync(this.spillDir, { recursive: true, force: true });
+      this.unregister();
     }
   }
 }
