@@ -30,7 +30,9 @@ export function openReadOnlySqlite(path: string): Database.Database {
     if (error instanceof PanicDriftError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") {
-      throw new PanicDriftError("DB_NOT_FOUND", `database not found: ${path}: check the --db path (or DATABASE_PATH)`);
+      // A -wal without its database: the database was moved or deleted, and the -wal alone is not one.
+      const strayWal = existsSync(`${path}-wal`) ? ` (only its ${path}-wal is there: the database itself was moved or deleted)` : "";
+      throw new PanicDriftError("DB_NOT_FOUND", `database not found: ${path}${strayWal}: check the --db path (or DATABASE_PATH)`);
     }
     throw new PanicDriftError("DB_UNREADABLE", `cannot read database ${path}: ${(error as Error).message}`, {
       cause: error,

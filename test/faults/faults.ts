@@ -1,7 +1,9 @@
 /**
  * npm run faults: the long fault runs. Kills `compute` 100 times at random
- * moments (see test/support/faultTrials.ts) and prints the counts.
- *   tsx test/faults/faults.ts [--trials N]
+ * moments (test/support/faultTrials.ts), runs it 50 times on a database
+ * another process keeps writing (test/support/liveTrials.ts), then on 200
+ * mutated databases (test/support/fuzzTrials.ts), and prints the counts.
+ *   tsx test/faults/faults.ts [--trials N] [--live N] [--fuzz N] [--seed S]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,8 +11,12 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { makePanicDb } from "../support/makePanicDb.js";
 import { killTrials } from "../support/faultTrials.js";
+import { fuzzTrials } from "../support/fuzzTrials.js";
+import { liveTrials } from "../support/liveTrials.js";
 
-const { values } = parseArgs({ options: { trials: { type: "string", default: "100" } } });
+const { values } = parseArgs({
+  options: { trials: { type: "string", default: "100" }, live: { type: "string", default: "50" }, fuzz: { type: "string", default: "200" }, seed: { type: "string", default: String(Date.now() % 1e9) } },
+});
 const trials = Number(values.trials);
 const dir = mkdtempSync(join(tmpdir(), "pd-faults-"));
 try {
@@ -19,7 +25,17 @@ try {
   const report = await killTrials(db, join(dir, "runs.drift.parquet"), trials);
   console.log(`kill -9 trials: ${report.trials}, killed before the new file was in place: ${report.killedBeforeWrite}, after: ${report.killedAfterWrite}, failures: ${report.failures.length}`);
   for (const failure of report.failures) console.log(`  FAIL ${failure}`);
-  process.exitCode = report.failures.length === 0 ? 0 : 1;
+  const base = join(dir, "live-base.sqlite");
+  makePanicDb(base, { runs: 20, steps: 40, embeddingModels: [{ name: "Dummy", dim: 768 }, { name: "Dummy2", dim: 768 }] });
+  const live = await liveTrials(base, dir, Number(values.live));
+  console.log(`live database runs: ${live.runs}, distinct states seen: ${live.states}, failures: ${live.failures.length}`);
+  for (const failure of live.failures) console.log(`  FAIL ${failure}`);
+  const fixture = join(dir, "fuzz-fixture.sqlite");
+  makePanicDb(fixture, { runs: 6, steps: 12, edgeCases: true, embeddingModels: [{ name: "Dummy", dim: 768 }, { name: "DummyText", dim: 256 }] });
+  const fuzz = await fuzzTrials(fixture, dir, Number(values.fuzz), Number(values.seed));
+  console.log(`fuzz cases: ${fuzz.cases} (seed ${values.seed}), by exit code: ${JSON.stringify(fuzz.byExitCode)}, failures: ${fuzz.failures.length}`);
+  for (const failure of fuzz.failures) console.log(`  FAIL ${failure}`);
+  process.exitCode = report.failures.length + live.failures.length + fuzz.failures.length === 0 ? 0 : 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

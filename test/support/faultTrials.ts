@@ -6,7 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { computeDrift } from "../../src/pipeline.js";
@@ -53,6 +53,8 @@ export async function killTrials(db: string, out: string, trials: number, random
 
   for (let trial = 1; trial <= trials; trial++) {
     const previous = sha256(out);
+    // A new file (the same bytes, often: the output is deterministic) replaces the old one's inode.
+    const previousInode = statSync(out, { bigint: true }).ino;
     const delay = random() * duration * 1.1;
     const run = spawnCli(["compute", "--db", db, "--out", out, "--force", "--quiet"]);
     const timer = setTimeout(() => run.child.kill("SIGKILL"), delay);
@@ -63,8 +65,10 @@ export async function killTrials(db: string, out: string, trials: number, random
       report.failures.push(`${where}: the output is gone`);
       continue;
     }
-    if (sha256(out) === previous) report.killedBeforeWrite++;
-    else {
+    if (statSync(out, { bigint: true }).ino === previousInode) {
+      report.killedBeforeWrite++;
+      if (sha256(out) !== previous) report.failures.push(`${where}: the previous output was changed in place`);
+    } else {
       report.killedAfterWrite++;
       // A new file: it must be complete (every row, the result recorded).
       try {
