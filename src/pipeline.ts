@@ -46,6 +46,8 @@ export interface ComputeOptions {
   force?: boolean;
   /** How long to wait for another run writing the same output (its lock); default 0. */
   wait?: number;
+  /** Open the database as immutable (read-only media; unsafe while an experiment writes). */
+  immutable?: boolean;
   /** Rows per Arrow batch (memory is bounded by it). */
   batchRows?: number;
   /**
@@ -144,7 +146,7 @@ function startEarlyReaders(options: ComputeOptions): EarlyReaders | undefined {
   } catch {
     return undefined; // the full run reports what is wrong with the database
   }
-  return { readers: startReaderThreads(resolve(options.db), workers - 1), taken: false };
+  return { readers: startReaderThreads(resolve(options.db), workers - 1, options.immutable === true), taken: false };
 }
 
 /** Everything computeDrift decided before the heavy part. */

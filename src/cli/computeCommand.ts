@@ -28,6 +28,7 @@ interface ComputeFlags {
   strict?: boolean;
   force?: boolean;
   wait: number;
+  immutable?: boolean;
   quiet?: boolean;
   json?: boolean;
   debug?: boolean;
@@ -84,6 +85,7 @@ export function computeCommand(io: CliIO, setExitCode: (code: number) => void): 
     .option("--no-exclude", "leave out no runs at all")
     .option("--strict", "fail (exit 1) when a reference vector is missing instead of writing NULL drift")
     .option("--force", "recompute even when the output is up to date")
+    .option("--immutable", "read a database on read-only media without locks or -shm (unsafe while an experiment writes)")
     .option("--wait <seconds>", "if another run is writing the same output, wait this long for it (else exit 3)", parseSeconds, 0)
     .option("-q, --quiet", "no progress and no summary line (warnings and errors still go to stderr)")
     .option("--json", "print one JSON object with the result on stdout")
@@ -122,6 +124,7 @@ export function computeCommand(io: CliIO, setExitCode: (code: number) => void): 
             strict: flags.strict === true,
             force: flags.force === true,
             wait: flags.wait,
+            immutable: flags.immutable === true,
           },
           { onProgress: (p) => progress.update(p) },
         );

@@ -28,6 +28,8 @@ Examples:
   program.addCommand(configure(promptsCommand(io, (code) => (exitCode = code)), io));
 
   const debug = argv.includes("--debug");
+  // Past a file-size limit (ulimit -f) a write fails with EFBIG and is reported, instead of the signal killing us mid-file.
+  process.on("SIGXFSZ", ignoreSignal);
   try {
     await program.parseAsync([...argv]);
     return exitCode;
@@ -60,3 +62,5 @@ function configure(command: Command, io: CliIO): Command {
       writeErr: (s) => void io.stderr.write(s),
     });
 }
+
+function ignoreSignal(): void {}

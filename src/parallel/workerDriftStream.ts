@@ -22,6 +22,7 @@ const STALL_MILLISECONDS = 120_000;
 
 export interface WorkerStreamOptions extends DriftStreamOptions {
   readonly workers: number;
+  readonly immutable: boolean;
   readonly fileVectors: readonly PromptVector[];
 }
 
@@ -56,7 +57,7 @@ export function workerDriftStream(source: DriftSource, options: WorkerStreamOpti
   source.pin();
   const units = source.units(options.batchRows);
   const runs = source.runRecords();
-  const readers = started ?? startReaderThreads(source.path, options.workers - 1);
+  const readers = started ?? startReaderThreads(source.path, options.workers - 1, options.immutable);
   // [0]: the next unit to claim; [1]: bumped by readers on every post and batch read.
   const shared = readers.shared;
   const threads: Thread[] = readers.threads.map((t) => ({ ...t, progress: { done: 0, total: units, rows: 0 }, state: "joining" }));

@@ -9,6 +9,7 @@ import type { BatchMessage } from "./batchMessage.js";
 /** What a scan worker is started with (before the rest of the run is known). */
 export interface WorkerSetup {
   path: string;
+  immutable: boolean;
   /** Int32 counter of posted batches the main thread has not taken yet. */
   inFlight: SharedArrayBuffer;
   maxInFlight: number;

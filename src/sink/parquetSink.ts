@@ -89,7 +89,17 @@ export class ParquetSink {
 
   static async open(target: string, options: ParquetSinkOptions = {}): Promise<ParquetSink> {
     const output = AtomicOutput.begin(target);
-    const spillDir = mkdtempSync(join(tmpdir(), "panic-drift-"));
+    let spillDir: string;
+    try {
+      spillDir = mkdtempSync(join(tmpdir(), "panic-drift-"));
+    } catch (error) {
+      output.abort();
+      throw new PanicDriftError(
+        "OUTPUT_WRITE_FAILED",
+        `cannot create a temporary directory in ${tmpdir()} (${(error as NodeJS.ErrnoException).code ?? "error"}): set TMPDIR to a writable directory`,
+        { cause: error },
+      );
+    }
     try {
       const instance = await duckdbApi.DuckDBInstance.create(":memory:", {
         memory_limit: options.memoryLimit ?? "256MB",
@@ -140,16 +150,17 @@ export class ParquetSink {
       this.placeholder = resultPlaceholder();
       const kv = [...Object.entries(metadata), [RESULT_KEY, this.placeholder]].map(([k, v]) => `${sqlString(k!)}: ${sqlString(v!)}`).join(", ");
       const select = OUTPUT_COLUMNS.map((c) => `${outputExpression(c)} AS "${c}"`).join(", ");
+      // USE_TMP_FILE false: the target is our own temporary file already (see AtomicOutput).
       const reader = await this.connection.runAndReadAll(
         `COPY (SELECT ${select} FROM panic_drift_frame() AS f${stream.ordered ? "" : ` ORDER BY ${OUTPUT_ORDER}`})
-         TO ${sqlString(this.output.temporary)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_ROWS}, KV_METADATA {${kv}})`,
+         TO ${sqlString(this.output.temporary)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_ROWS}, USE_TMP_FILE false, KV_METADATA {${kv}})`,
       );
       return Number(reader.getRows()[0]?.[0] ?? 0);
     } catch (error) {
       this.abort();
       if (streamError !== undefined) throw streamError;
       if (error instanceof PanicDriftError) throw error;
-      throw new PanicDriftError("OUTPUT_WRITE_FAILED", `cannot write ${this.output.target}: ${firstLine(error)}`, { cause: error });
+      throw new PanicDriftError("OUTPUT_WRITE_FAILED", `cannot write ${this.output.target}: ${firstLine(error)}${spaceAdvice(error)}`, { cause: error });
     }
   }
 
@@ -295,6 +306,11 @@ function copyValidity(vector: duckdb.Vector, data: Data, start: number, rows: nu
 
 function sqlString(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
+}
+
+/** What to do when the disk (or the file-size limit) is full. */
+function spaceAdvice(error: unknown): string {
+  return /No space left|File too large|ENOSPC|EFBIG/i.test(String(error)) ? ": free space on that disk (or raise the file-size limit), or choose another --out" : "";
 }
 
 function firstLine(error: unknown): string {

@@ -25,7 +25,8 @@ export async function writeTableFile(path: string, format: TableFormat, columns:
   const output = AtomicOutput.begin(path);
   try {
     await withTable(columns, rows, async (connection) => {
-      await connection.run(`COPY cells TO ${sqlString(output.temporary)} (${formatOptions(format)})`);
+      // Atomic already (our own temporary name): no temporary file of DuckDB's beside it.
+      await connection.run(`COPY cells TO ${sqlString(output.temporary)} (${formatOptions(format)}, USE_TMP_FILE false)`);
     });
     output.commit();
   } catch (error) {

@@ -8,8 +8,8 @@ import { tableNames } from "./sqliteSchema.js";
  * Opens `path` as whichever panic-tda layout it holds, detected from its
  * tables. A database that matches none is an error naming what it has.
  */
-export function openSource(path: string): DriftSource {
-  const db = openReadOnlySqlite(path);
+export function openSource(path: string, options: { immutable?: boolean } = {}): DriftSource {
+  const db = openReadOnlySqlite(path, options);
   try {
     const tables = tableNames(db, path);
     if (isPythonEraSchema(tables)) return new PythonEraSqliteSource(db, path);

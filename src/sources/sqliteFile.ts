@@ -1,6 +1,6 @@
 import Database from "better-sqlite3";
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
-import { resolve as resolvePath } from "node:path";
+import { dirname, resolve as resolvePath } from "node:path";
 import { PanicDriftError } from "../errors.js";
 
 const SQLITE_MAGIC = "SQLite format 3\u0000";
@@ -15,7 +15,13 @@ process.env.SQLITE_USE_URI ??= "1";
  * wrong with the file itself is checked first, so that a typo never creates
  * a file and a non-database gets a message about what it is.
  */
-export function openReadOnlySqlite(path: string): Database.Database {
+/**
+ * Opens the database read-only (never a write, never created). With
+ * `immutable`, SQLite is told the file cannot change (no locks, no -shm, and
+ * the -wal's commits ignored): for read-only media only, unsafe while an
+ * experiment writes.
+ */
+export function openReadOnlySqlite(path: string, options: { immutable?: boolean } = {}): Database.Database {
   let size: number;
   try {
     const stats = statSync(path);
@@ -45,6 +51,7 @@ export function openReadOnlySqlite(path: string): Database.Database {
   if (header !== SQLITE_MAGIC) {
     throw new PanicDriftError("DB_NOT_SQLITE", `${path} is not a SQLite database (no SQLite header): point --db at the experiment's .sqlite file`);
   }
+  if (options.immutable === true) return openImmutable(path);
   let db: Database.Database | undefined;
   try {
     db = new Database(resolvePath(path), { readonly: true, fileMustExist: true });
@@ -54,7 +61,14 @@ export function openReadOnlySqlite(path: string): Database.Database {
     return db;
   } catch (error) {
     db?.close();
-    if (needsSharedMemoryFile(error) && !existsSync(`${path}-wal`)) return openImmutable(path);
+    if (needsSharedMemoryFile(error)) {
+      if (!existsSync(`${path}-wal`)) return openImmutable(path);
+      throw new PanicDriftError(
+        "DB_UNREADABLE",
+        `cannot read ${path}: it has a -wal, and SQLite must create ${path}-shm beside it to read that, but ${dirname(resolvePath(path))} is not writable: copy the database with its -wal somewhere writable, or pass --immutable for read-only media (unsafe while an experiment writes: the -wal's commits are ignored)`,
+        { cause: error },
+      );
+    }
     throw sqliteFailure(error, path, "open");
   }
 }

@@ -1,10 +1,11 @@
 import Database from "better-sqlite3";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makePanicDb } from "../support/makePanicDb.js";
 import { runCli } from "../support/runCli.js";
@@ -107,6 +108,20 @@ describe("bad input, wide: each case one line on stderr, its exit code, nothing 
 });
 
 describe("bad input that needs a process of its own", () => {
+  it("a full disk (a file-size limit, through the sink): one line, exit 1, no temporary file, the old output kept", async () => {
+    const db = fresh("big.sqlite");
+    makePanicDb(db, { runs: 20, steps: 100, embeddingModels: [{ name: "Dummy", dim: 768 }, { name: "Dummy2", dim: 768 }] });
+    const out = fresh("full.parquet");
+    writeFileSync(out, "previous complete output");
+    const entry = fileURLToPath(new URL("../support/cliEntry.ts", import.meta.url));
+    // 200 blocks of 512 bytes: enough for any module cache, less than the output.
+    const run = spawnSync("sh", ["-c", `ulimit -f 200 && exec "${process.execPath}" --import tsx "${entry}" compute --db "${db}" --out "${out}" --force`], { encoding: "utf8" });
+    expect(run.status, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(/^panic-drift: error: cannot write .*full\.parquet: .*File too large: free space on that disk .*choose another --out\n$/);
+    expect(readFileSync(out, "utf8")).toBe("previous complete output");
+    expect(readdirSync(join(out, "..")).filter((f) => f.includes(".tmp-"))).toEqual([]);
+  }, 60_000);
+
   it("a database another process holds an exclusive lock on: busy, then one clear line (exit 1)", async () => {
     const db = fresh("exclusive.sqlite");
     copyFileSync(clean, db);

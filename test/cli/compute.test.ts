@@ -332,6 +332,36 @@ describe("bad input: one line on stderr, exit 1, nothing lost", () => {
     expect(readdirSync(roDir)).toEqual(["exp.sqlite"]);
   });
 
+  it("a database with a -wal in a directory it cannot write: says why, and --immutable reads it (exit 1, then 0)", () => {
+    const roDir = join(dir, "ro-wal");
+    mkdirSync(roDir);
+    const db = join(roDir, "exp.sqlite");
+    copyFileSync(clean, db);
+    // A -wal with a committed transaction in it, as a running experiment leaves.
+    const writer = new Database(db);
+    writer.pragma("journal_mode = WAL");
+    writer.pragma("wal_autocheckpoint = 0");
+    writer.exec("UPDATE run SET max_length = max_length");
+    // Keep the -wal: close without checkpointing it away.
+    writer.pragma("wal_checkpoint(PASSIVE)");
+    writer.close();
+    writeFileSync(`${db}-wal`, readFileSync(`${db}-wal`, { flag: "a+" }));
+    rmSync(`${db}-shm`, { force: true });
+    chmodSync(db, 0o444);
+    chmodSync(`${db}-wal`, 0o444);
+    chmodSync(roDir, 0o555);
+    const outDir = join(dir, "ro-wal-out");
+    mkdirSync(outDir);
+    chmodSync(outDir, 0o777);
+    const refused = runCliAsUnprivileged(["compute", "--db", db, "--out", join(outDir, "o.parquet")]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/^panic-drift: error: cannot read .*exp\.sqlite: it has a -wal, .*-shm.*--immutable.*\n$/);
+    const read = runCliAsUnprivileged(["compute", "--db", db, "--out", join(outDir, "o.parquet"), "--immutable"]);
+    expect(read.stderr).toMatch(/^panic-drift: computed /);
+    expect(read.status).toBe(0);
+    expect(readdirSync(roDir).sort()).toEqual(["exp.sqlite", "exp.sqlite-wal"]);
+  });
+
   it("an unreadable --prompt-vectors file (exit 1)", () => {
     const locked = fresh("locked.json");
     chmodSync(join(locked, ".."), 0o755);

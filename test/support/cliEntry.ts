@@ -4,6 +4,8 @@
 // not be readable by that user: only the files the test hands to the CLI.
 import Database from "better-sqlite3";
 import { main } from "../../src/cli/main.js";
+// Loaded (below) before the CLI would load it: set what src/sources/sqliteFile.ts sets first.
+import "../../src/sources/sqliteFile.js";
 
 const uid = process.env.PANIC_DRIFT_TEST_UID;
 if (uid !== undefined) {

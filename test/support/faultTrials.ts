@@ -31,7 +31,7 @@ const sha256 = (path: string) => createHash("sha256").update(readFileSync(path))
 /** Files a run leaves only while it runs: temporary outputs and the lock. */
 export function leftovers(out: string): string[] {
   const name = basename(out);
-  return readdirSync(dirname(out)).filter((f) => f.startsWith(`.${name}.tmp-`) || f === `${name}.lock`);
+  return readdirSync(dirname(out)).filter((f) => f.includes(`${name}.tmp-`) || f === `${name}.lock`);
 }
 
 export interface TrialReport {
