@@ -17,6 +17,7 @@ import { constants } from "node:os";
 
 import { EXIT_USAGE, PanicDriftError } from "../errors.js";
 import type { Embedder } from "./embedder.js";
+import { describeValue, firstLine, oneLine, preview } from "./messageText.js";
 
 export interface CommandEmbedderOptions {
   /** Texts per request line (default 64). */
@@ -296,7 +297,7 @@ export class CommandEmbedder implements Embedder {
       return { problem: `it answered ${preview(line, MAX_TEXT_CHARS)}, which is not JSON`, fix: ANSWER_FIX };
     }
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-      return { problem: `it answered ${describe(parsed)}, not a JSON object`, fix: ANSWER_FIX };
+      return { problem: `it answered ${describeValue(parsed)}, not a JSON object`, fix: ANSWER_FIX };
     }
     const record = parsed as Record<string, unknown>;
     const answer = record["vectors"];
@@ -307,7 +308,7 @@ export class CommandEmbedder implements Embedder {
           ? `it answered the error ${preview(oneLine(error), MAX_QUOTED_CHARS)}`
           : answer === undefined
             ? `it answered ${preview(line, MAX_TEXT_CHARS)}, which has no "vectors"`
-            : `its answer's "vectors" is ${describe(answer)}, not an array`;
+            : `its answer's "vectors" is ${describeValue(answer)}, not an array`;
       return { problem, fix: ANSWER_FIX };
     }
     const { texts } = batch;
@@ -320,13 +321,13 @@ export class CommandEmbedder implements Embedder {
     for (const [i, vector] of answer.entries()) {
       const where = `vectors[${i}] (for text ${preview(texts[i] ?? "", MAX_TEXT_CHARS)})`;
       if (!Array.isArray(vector)) {
-        return { problem: `${where} is ${describe(vector)}, not an array of numbers`, fix: ANSWER_FIX };
+        return { problem: `${where} is ${describeValue(vector)}, not an array of numbers`, fix: ANSWER_FIX };
       }
       if (vector.length === 0) return { problem: `${where} is empty`, fix: ANSWER_FIX };
       const values = new Float64Array(vector.length);
       for (const [j, x] of vector.entries()) {
         if (typeof x !== "number") {
-          return { problem: `${where}[${j}] is ${describe(x)}, not a number`, fix: ANSWER_FIX };
+          return { problem: `${where}[${j}] is ${describeValue(x)}, not a number`, fix: ANSWER_FIX };
         }
         // JSON turns 1e400 into Infinity.
         if (!Number.isFinite(x)) return { problem: `${where}[${j}] is ${x}, not a finite number`, fix: ANSWER_FIX };
@@ -542,32 +543,3 @@ function stripAnsi(text: string): string {
   return text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, "");
 }
 
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, " ").trim();
-}
-
-/** Quoted and cut to `max` code points with "…": texts may be long and multi-line. */
-function preview(text: string, max: number): string {
-  const chars = Array.from(text);
-  return JSON.stringify(chars.length > max ? `${chars.slice(0, max - 1).join("")}…` : text);
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (value === undefined) return "missing";
-  if (Array.isArray(value)) return "an array";
-  switch (typeof value) {
-    case "string":
-      return `the string ${preview(value, MAX_TEXT_CHARS)}`;
-    case "number":
-    case "boolean":
-      return String(value);
-    default:
-      return `an ${typeof value}`;
-  }
-}
-
-function firstLine(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  return message.split("\n")[0] ?? message;
-}

@@ -6,6 +6,7 @@
  */
 import { EXIT_USAGE, PanicDriftError } from "../errors.js";
 import type { Embedder } from "./embedder.js";
+import { describeValue, oneLine, preview } from "./messageText.js";
 
 export interface ServerEmbedderOptions {
   /** The API base as OpenAI clients take it, e.g. `http://localhost:11434/v1`; a trailing slash is fine. */
@@ -180,7 +181,7 @@ export class ServerEmbedder implements Embedder {
       );
     }
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-      throw this.failure(context, `the answer is ${describe(parsed)}, not a JSON object`, RESPONSE_FIX);
+      throw this.failure(context, `the answer is ${describeValue(parsed)}, not a JSON object`, RESPONSE_FIX);
     }
     return { data: (parsed as Record<string, unknown>)["data"] };
   }
@@ -213,7 +214,7 @@ export class ServerEmbedder implements Embedder {
   private vectors(context: BatchContext, data: unknown): Float64Array[] {
     const n = context.texts.length;
     if (!Array.isArray(data)) {
-      throw this.failure(context, `the answer's "data" is ${describe(data)}, not an array`, RESPONSE_FIX);
+      throw this.failure(context, `the answer's "data" is ${describeValue(data)}, not an array`, RESPONSE_FIX);
     }
     if (data.length !== n) {
       throw this.failure(context, `the answer has ${data.length} embeddings for ${n} texts`, RESPONSE_FIX);
@@ -222,12 +223,12 @@ export class ServerEmbedder implements Embedder {
     data.forEach((entry: unknown, position) => {
       const where = `data[${position}]`;
       if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
-        throw this.failure(context, `${where} is ${describe(entry)}, not an object`, RESPONSE_FIX);
+        throw this.failure(context, `${where} is ${describeValue(entry)}, not an object`, RESPONSE_FIX);
       }
       const record = entry as Record<string, unknown>;
       const index = record["index"];
       if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index >= n) {
-        const got = index === undefined ? "has no index" : `has index ${describe(index)}`;
+        const got = index === undefined ? "has no index" : `has index ${describeValue(index)}`;
         throw this.failure(context, `${where} ${got}, not an integer from 0 to ${n - 1}`, RESPONSE_FIX);
       }
       if (byIndex[index] !== undefined) {
@@ -262,12 +263,12 @@ export class ServerEmbedder implements Embedder {
       values = new Float64Array(embedding.length);
       embedding.forEach((x: unknown, i) => {
         if (typeof x !== "number") {
-          throw this.failure(context, `${where} embedding[${i}] is ${describe(x)}, not a number`, RESPONSE_FIX);
+          throw this.failure(context, `${where} embedding[${i}] is ${describeValue(x)}, not a number`, RESPONSE_FIX);
         }
         values[i] = x;
       });
     } else {
-      const got = embedding === undefined ? "has no embedding" : `has an embedding that is ${describe(embedding)}`;
+      const got = embedding === undefined ? "has no embedding" : `has an embedding that is ${describeValue(embedding)}`;
       throw this.failure(context, `${where} ${got}, not a base64 string or an array of numbers`, RESPONSE_FIX);
     }
     if (values.length === 0) throw this.failure(context, `${where} has an empty embedding`, RESPONSE_FIX);
@@ -484,27 +485,3 @@ function networkReason(err: unknown): string {
   return code === undefined || line.includes(code) ? line : `${code}: ${line}`;
 }
 
-function oneLine(text: string): string {
-  return text.replace(/\s+/g, " ").trim();
-}
-
-/** Quoted and cut to `max` code points with "…": texts may be long and multi-line. */
-function preview(text: string, max: number): string {
-  const chars = Array.from(text);
-  return JSON.stringify(chars.length > max ? `${chars.slice(0, max - 1).join("")}…` : text);
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (value === undefined) return "missing";
-  if (Array.isArray(value)) return "an array";
-  switch (typeof value) {
-    case "string":
-      return `the string ${preview(value, 60)}`;
-    case "number":
-    case "boolean":
-      return String(value);
-    default:
-      return `an ${typeof value}`;
-  }
-}

@@ -14,6 +14,7 @@ import type { DuckDBConnection, DuckDBInstance, DuckDBResultReader } from "@duck
 
 import { PanicDriftError } from "../errors.js";
 import type { PromptVector } from "./promptVector.js";
+import { describeValue, firstLine, preview } from "./messageText.js";
 
 type Layout = "json" | "csv" | "parquet";
 
@@ -150,14 +151,14 @@ async function readJsonEntries(path: string, file: string): Promise<Located[]> {
   if (!Array.isArray(parsed)) {
     throw new PanicDriftError(
       "PROMPT_VECTORS_INVALID",
-      `Invalid prompt vectors file ${file}: the top level is ${describe(parsed)}, not an array; ` +
+      `Invalid prompt vectors file ${file}: the top level is ${describeValue(parsed)}, not an array; ` +
         'write a JSON array of {"initial_prompt", "embedding_model", "vector"} objects.',
     );
   }
   return parsed.map((item: unknown, i) => {
     const where = `entry ${i + 1}`;
     if (item === null || typeof item !== "object" || Array.isArray(item)) {
-      throw invalid(file, where, `${describe(item)} is not an object`, ENTRY_FIX);
+      throw invalid(file, where, `${describeValue(item)} is not an object`, ENTRY_FIX);
     }
     const record = item as Record<string, unknown>;
     return {
@@ -443,7 +444,7 @@ function validate(entries: readonly Located[], file: string): PromptVector[] {
 
 function requireString(value: unknown, key: string, file: string, where: string): asserts value is string {
   if (typeof value === "string") return;
-  const problem = value === undefined ? `${key} is missing` : `${key} is ${describe(value)}, not a string`;
+  const problem = value === undefined ? `${key} is missing` : `${key} is ${describeValue(value)}, not a string`;
   throw invalid(file, where, problem, ENTRY_FIX);
 }
 
@@ -454,13 +455,13 @@ function toPromptVector(entry: Located, file: string): PromptVector {
   // A nameless model could never match a run's embeddings.
   if (embeddingModel === "") throw invalid(file, where, "embedding_model is empty", ENTRY_FIX);
   if (vector === undefined || vector === null) throw invalid(file, where, "vector is missing", ENTRY_FIX);
-  if (!Array.isArray(vector)) throw invalid(file, where, `vector is ${describe(vector)}, not an array`, ENTRY_FIX);
+  if (!Array.isArray(vector)) throw invalid(file, where, `vector is ${describeValue(vector)}, not an array`, ENTRY_FIX);
   if (vector.length === 0) throw invalid(file, where, "vector is empty", ENTRY_FIX);
 
   const values = new Float64Array(vector.length);
   vector.forEach((x: unknown, i) => {
     if (typeof x !== "number") {
-      throw invalid(file, where, `vector[${i}] is ${describe(x)}, not a number`, ENTRY_FIX);
+      throw invalid(file, where, `vector[${i}] is ${describeValue(x)}, not a number`, ENTRY_FIX);
     }
     // JSON turns 1e400 into Infinity, so this also catches out-of-range numbers.
     if (!Number.isFinite(x)) throw invalid(file, where, `vector[${i}] is ${x}, not a finite number`, ENTRY_FIX);
@@ -483,29 +484,3 @@ function invalid(file: string, where: string, problem: string, fix: string): Pan
   );
 }
 
-/** A value as a short one-line phrase: prompts may be long and multi-line. */
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (value === undefined) return "missing";
-  if (Array.isArray(value)) return "an array";
-  switch (typeof value) {
-    case "string":
-      return `the string ${preview(value)}`;
-    case "number":
-    case "bigint":
-    case "boolean":
-      return String(value);
-    default:
-      return `an ${typeof value}`;
-  }
-}
-
-function preview(text: string): string {
-  const chars = Array.from(text);
-  return JSON.stringify(chars.length > 60 ? `${chars.slice(0, 57).join("")}...` : text);
-}
-
-function firstLine(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  return message.split("\n")[0] ?? message;
-}

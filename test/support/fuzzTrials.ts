@@ -68,7 +68,7 @@ export async function fuzzTrials(fixture: string, work: string, cases: number, s
     report.byExitCode[String(ended.code ?? ended.signal)] = (report.byExitCode[String(ended.code ?? ended.signal)] ?? 0) + 1;
     if (ended.code === null || !DOCUMENTED_EXIT_CODES.has(ended.code)) report.failures.push(`${where}: ended with ${ended.code ?? ended.signal}`);
     if (seconds * 1000 > TIME_LIMIT_MS) report.failures.push(`${where}: took ${seconds.toFixed(1)} s`);
-    if (/^\s+at /m.test(ended.stderr) || /internal error/.test(ended.stderr)) report.failures.push(`${where}: ${ended.stderr.split("\n").slice(0, 3).join(" | ")}`);
+    if (/^\s+at /m.exec(ended.stderr) !== null || ended.stderr.includes("internal error")) report.failures.push(`${where}: ${ended.stderr.split("\n").slice(0, 3).join(" | ")}`);
     if (ended.code === 1 && ended.stderr.split("\n").filter((l) => l.startsWith("panic-drift: error:")).length !== 1) {
       report.failures.push(`${where}: exit 1 without exactly one error line: ${ended.stderr.slice(0, 300)}`);
     }
