@@ -57,7 +57,7 @@ export function* driftUnit(
     // References are rows of the unit's own runs: every vector is kept until the unit is read.
     if (!source.ordered) throw new Error("--reference first/previous needs a source that reads whole runs");
     const batches = [];
-    for (const batch of source.scanUnit({ ...scan, reuseVectors: false }, unit)) {
+    for (const batch of source.scanUnit(scan, unit)) {
       batches.push(batch);
       onRead?.();
     }
@@ -80,6 +80,11 @@ export function* driftUnit(
   yield* inOutputOrder(pieces, scan.batchRows);
 }
 
+/** Vector buffers are reused batch by batch, or (other rows as references) unit by unit. */
+export function reuseFor(reference: ReferenceMode): true | "unit" {
+  return reference === "prompt" ? true : "unit";
+}
+
 /** The warnings a finished scan leaves: the snapshot's, and unreadable timestamps counted over all readers. */
 export function scanWarnings(source: DriftSource, badTimestamps: number): string[] {
   const warnings = [...source.warnings];
@@ -95,7 +100,7 @@ export function scanWarnings(source: DriftSource, badTimestamps: number): string
 export function localDriftStream(source: DriftSource, options: DriftStreamOptions): DriftStream {
   const pairs = new ReferencePairs();
   const kernel = new BatchDrift(pairs, options.lookup, options.metric);
-  const scan = { excludePrompts: options.excludePrompts, pairs, batchRows: options.batchRows, reuseVectors: true };
+  const scan = { excludePrompts: options.excludePrompts, pairs, batchRows: options.batchRows, reuseVectors: reuseFor(options.reference) };
   function* all(): Generator<DriftedBatch, void, undefined> {
     const units = source.units(options.batchRows);
     for (let unit = 0; unit < units; unit++) yield* driftUnit(source, unit, kernel, scan, options.reference);

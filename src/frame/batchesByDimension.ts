@@ -29,14 +29,19 @@ export class BatchesByDimension {
   constructor(
     private readonly batchRows: number,
     private readonly runs: RunTable,
-    private readonly reuseVectors = false,
+    private readonly reuseVectors: boolean | "unit" = false,
   ) {}
+
+  /** A new unit begins: with reuse per unit, the previous unit's buffers are free now. */
+  startUnit(): void {
+    if (this.reuseVectors === "unit") this.recycle();
+  }
 
   /** Batches that filled up, in the order they did; the caller takes them out. */
   readonly ready: RecordBatch[] = [];
 
   push(row: SourceRow, referenceKey: number, status: VectorStatus, blob: Uint8Array | null): void {
-    if (this.lent.length > 0 && this.ready.length === 0) this.recycle();
+    if (this.reuseVectors === true && this.lent.length > 0 && this.ready.length === 0) this.recycle();
     let builder: SourceBatchBuilder;
     if (status === VectorStatus.ok && blob !== null) {
       const dimension = blob.byteLength / 4;
@@ -63,7 +68,7 @@ export class BatchesByDimension {
     for (const builder of builders) {
       if (builder.length > 0) yield builder.finish();
       // Free for the next rows (a source that drains per unit keeps its router).
-      if (this.reuseVectors) this.lent.push(builder.vectorBuffer);
+      if (this.reuseVectors !== false) this.lent.push(builder.vectorBuffer);
     }
   }
 
@@ -86,7 +91,7 @@ export class BatchesByDimension {
     this.open.delete(builder.dimension);
     if (this.last === builder) this.last = undefined;
     if (builder.length > 0) this.ready.push(builder.finish());
-    if (this.reuseVectors) this.lent.push(builder.vectorBuffer);
+    if (this.reuseVectors !== false) this.lent.push(builder.vectorBuffer);
   }
 
   /** Every handed-out batch has been taken and used: its buffer is free again. */

@@ -6,7 +6,7 @@
  * which owns the sink.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { driftUnit } from "../driftStream.js";
+import { driftUnit, reuseFor } from "../driftStream.js";
 import { ReferencePairs } from "../frame/referencePairs.js";
 import { BatchDrift } from "../kernel/batchDrift.js";
 import { ReferenceResolver } from "../reference/referenceResolver.js";
@@ -47,7 +47,7 @@ try {
         const pairs = new ReferencePairs();
         const resolver = new ReferenceResolver(message.fileVectors);
         const kernel = new BatchDrift(pairs, (pair) => resolver.resolve(pair)?.vector, message.metric);
-        const scan = { excludePrompts: new Set(message.excludePrompts), pairs, batchRows: message.batchRows, reuseVectors: true };
+        const scan = { excludePrompts: new Set(message.excludePrompts), pairs, batchRows: message.batchRows, reuseVectors: reuseFor(message.reference) };
         // Every connection cuts the same snapshot into the same units.
         if (source.units(message.batchRows) !== message.units) throw new Error("reader threads disagree on the snapshot's units");
         for (let unit = Atomics.add(shared, 0, 1); unit < message.units; unit = Atomics.add(shared, 0, 1)) {

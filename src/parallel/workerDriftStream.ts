@@ -1,5 +1,5 @@
 import { receiveMessageOnPort } from "node:worker_threads";
-import { driftUnit, scanWarnings, type DriftStream, type DriftStreamOptions, type DriftedBatch } from "../driftStream.js";
+import { driftUnit, reuseFor, scanWarnings, type DriftStream, type DriftStreamOptions, type DriftedBatch } from "../driftStream.js";
 import { PanicDriftError, type ErrorCode } from "../errors.js";
 import { ReferencePairs } from "../frame/referencePairs.js";
 import { BatchDrift } from "../kernel/batchDrift.js";
@@ -106,7 +106,7 @@ export function workerDriftStream(source: DriftSource, options: WorkerStreamOpti
   // The main thread's own reader, on its (pinned) connection.
   const pairs = new ReferencePairs();
   const kernel = new BatchDrift(pairs, options.lookup, options.metric);
-  const scan = { excludePrompts: options.excludePrompts, pairs, batchRows: options.batchRows, reuseVectors: true };
+  const scan = { excludePrompts: options.excludePrompts, pairs, batchRows: options.batchRows, reuseVectors: reuseFor(options.reference) };
   let mainReading = true;
   const pending = new Map<number, PendingUnit>();
   let nextUnit = 0;

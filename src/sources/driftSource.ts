@@ -11,10 +11,12 @@ export interface ScanOptions {
   /** Upper bound on rows per batch; memory is bounded by it. */
   readonly batchRows: number;
   /**
-   * Reuse a batch's vector buffer once the next batch is asked for: only
-   * for consumers that are done with the vectors by then (the kernel is).
+   * Reuse a batch's vector buffer once the next batch is asked for (`true`:
+   * for consumers done with the vectors by then, as the kernel is), or once
+   * the next unit is (`"unit"`: for consumers that need a whole unit's
+   * vectors at once, as --reference first/previous do).
    */
-  readonly reuseVectors?: boolean;
+  readonly reuseVectors?: boolean | "unit";
 }
 
 export interface ScanProgress {

@@ -169,8 +169,9 @@ export class PythonEraSqliteSource implements DriftSource {
     this.pin();
     if (this.unitCount === 0) this.units(options.batchRows);
     // One router for every unit: its float buffers are reused from unit to unit.
-    this.router ??= new BatchesByDimension(options.batchRows, this.runTable, options.reuseVectors === true);
+    this.router ??= new BatchesByDimension(options.batchRows, this.runTable, options.reuseVectors ?? false);
     const router = this.router;
+    router.startUnit();
     try {
       if (this.ordered) {
         const statement = this.db.prepare(RUN_SQL).raw(true);
