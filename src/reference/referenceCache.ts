@@ -1,5 +1,4 @@
 import { existsSync } from "node:fs";
-import { duckdbApi } from "../duckdb.js";
 import { PanicDriftError } from "../errors.js";
 import { sqlString, writeTableFile } from "../sink/tableFile.js";
 import type { PromptVector } from "./promptVector.js";
@@ -14,7 +13,8 @@ export interface CachedVector extends PromptVector {
 
 export async function readReferenceCache(path: string): Promise<CachedVector[]> {
   if (!existsSync(path)) return [];
-  const { DuckDBInstance } = duckdbApi;
+  // Loaded on use: a library importing panic-drift does not pay for DuckDB until it needs it.
+  const { DuckDBInstance } = (await import("../duckdb.js")).duckdbApi;
   const instance = await DuckDBInstance.create(":memory:", { threads: "1", autoinstall_known_extensions: "false", autoload_known_extensions: "false" });
   const connection = await instance.connect();
   try {

@@ -2,7 +2,6 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
-import { duckdbApi } from "../duckdb.js";
 import { PanicDriftError } from "../errors.js";
 import { AtomicOutput } from "./atomicOutput.js";
 
@@ -62,7 +61,8 @@ function formatOptions(format: TableFormat): string {
 }
 
 async function withTable(columns: readonly TableColumn[], rows: readonly TableCell[][], body: (connection: DuckDBConnection) => Promise<void>): Promise<void> {
-  const { DuckDBInstance: Instance, LIST, DOUBLE } = duckdbApi;
+  // Loaded on use: a library importing panic-drift does not pay for DuckDB until it needs it.
+  const { DuckDBInstance: Instance, LIST, DOUBLE } = (await import("../duckdb.js")).duckdbApi;
   let instance: DuckDBInstance | undefined;
   let connection: DuckDBConnection | undefined;
   try {
