@@ -94,6 +94,8 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
       };
     } catch (error) {
       sink.abort();
+      // The sink may have stopped pulling (a full disk): stop the readers, or their threads keep the process alive.
+      await stream.close();
       throw error;
     }
   } finally {

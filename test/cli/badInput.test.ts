@@ -120,7 +120,23 @@ describe("bad input that needs a process of its own", () => {
     expect(run.stderr).toMatch(/^panic-drift: error: cannot write .*full\.parquet: .*File too large: free space on that disk .*choose another --out\n$/);
     expect(readFileSync(out, "utf8")).toBe("previous complete output");
     expect(readdirSync(join(out, "..")).filter((f) => f.includes(".tmp-"))).toEqual([]);
-  }, 60_000);
+
+    // With reader threads too: the same error, and the process ends (a failed sink stops the readers).
+    const script = fresh("parallel.mts");
+    const pipeline = fileURLToPath(new URL("../../src/pipeline.ts", import.meta.url));
+    writeFileSync(
+      script,
+      `process.on("SIGXFSZ", () => {});
+       const { computeDrift } = await import(${JSON.stringify(pipeline)});
+       try { await computeDrift({ db: ${JSON.stringify(db)}, out: ${JSON.stringify(out)}, force: true, workers: 2 }); }
+       catch (error) { console.error(error.code, error.message); process.exitCode = 1; }`,
+    );
+    const parallel = spawnSync("sh", ["-c", `ulimit -f 200 && exec "${process.execPath}" --import tsx "${script}"`], { encoding: "utf8", timeout: 30_000 });
+    expect(parallel.signal, "the process did not end").toBeNull();
+    expect(parallel.status, parallel.stderr).toBe(1);
+    expect(parallel.stderr).toMatch(/^OUTPUT_WRITE_FAILED .*File too large/);
+    expect(readFileSync(out, "utf8")).toBe("previous complete output");
+  }, 90_000);
 
   it("a database another process holds an exclusive lock on: busy, then one clear line (exit 1)", async () => {
     const db = fresh("exclusive.sqlite");
