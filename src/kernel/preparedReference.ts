@@ -9,7 +9,8 @@ export interface PreparedReference {
   readonly zero: boolean;
 }
 
-export function prepareReference(vector: ArrayLike<number>): PreparedReference {
+/** `into`, when given (dimension float64s), holds the unit vector: no allocation per reference. */
+export function prepareReference(vector: ArrayLike<number>, into?: Float64Array): PreparedReference {
   const dimension = vector.length;
   let sumSquares = 0;
   for (let i = 0; i < dimension; i++) {
@@ -23,7 +24,7 @@ export function prepareReference(vector: ArrayLike<number>): PreparedReference {
   }
   // Same scaling as the kernel applies to row vectors, so drift(v, v) is exactly 0.
   const inverseNorm = 1 / Math.sqrt(sumSquares);
-  const unit = new Float64Array(dimension);
+  const unit = into ?? new Float64Array(dimension);
   for (let i = 0; i < dimension; i++) unit[i] = vector[i]! * inverseNorm;
   return { dimension, unit, zero: false };
 }

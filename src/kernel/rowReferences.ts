@@ -32,11 +32,24 @@ export function driftAgainstRows(batches: readonly RecordBatch[], kernel: BatchD
   const inputs = batches.map(kernelInput);
   const references: (PreparedReference | undefined)[] = [];
   const referenceIndex = new Map<number, number>();
+  // Unit vectors of the reference rows in one reused buffer (under `previous` nearly every row is one).
+  let floats = 0;
+  for (let row = 0; row < total; row++) {
+    const reference = referenceRow[row]!;
+    if (reference >= 0 && !referenceIndex.has(reference)) {
+      referenceIndex.set(reference, -1);
+      floats += inputs[keys.piece[reference]!]!.dimension;
+    }
+  }
+  const pool = unitPool(floats);
+  let used = 0;
   const prepared = (row: number): number => {
-    let index = referenceIndex.get(row);
-    if (index === undefined) {
+    let index = referenceIndex.get(row)!;
+    if (index < 0) {
       index = references.length;
-      references.push(prepareRow(inputs[keys.piece[row]!]!, keys.row[row]!));
+      const input = inputs[keys.piece[row]!]!;
+      references.push(prepareRow(input, keys.row[row]!, pool.subarray(used, used + input.dimension)));
+      used += input.dimension;
       referenceIndex.set(row, index);
     }
     return index;
@@ -60,10 +73,18 @@ export function driftAgainstRows(batches: readonly RecordBatch[], kernel: BatchD
   });
 }
 
-/** A row's vector as a reference, or undefined when it has none usable (NULL, odd blob, NaN/Inf). */
-function prepareRow(input: ReturnType<typeof kernelInput>, row: number): PreparedReference | undefined {
+/** A row's vector as a reference (its unit vector written into `into`), or undefined when it has none usable (NULL, odd blob, NaN/Inf). */
+function prepareRow(input: ReturnType<typeof kernelInput>, row: number, into: Float64Array): PreparedReference | undefined {
   if (input.status[row] !== VectorStatus.ok) return undefined;
   const vector = input.values.subarray(row * input.dimension, (row + 1) * input.dimension);
   for (let i = 0; i < vector.length; i++) if (!Number.isFinite(vector[i]!)) return undefined;
-  return prepareReference(vector);
+  return prepareReference(vector, into);
+}
+
+let pooled = new Float64Array(0);
+
+/** A buffer of at least `floats` float64s, reused from unit to unit (one unit is done before the next starts, per thread). */
+function unitPool(floats: number): Float64Array {
+  if (pooled.length < floats) pooled = new Float64Array(Math.max(floats, pooled.length * 2));
+  return pooled;
 }
