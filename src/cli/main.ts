@@ -29,7 +29,7 @@ Examples:
 
   const debug = argv.includes("--debug");
   // Past a file-size limit (ulimit -f) a write fails with EFBIG and is reported, instead of the signal killing us mid-file.
-  process.on("SIGXFSZ", ignoreSignal);
+  if (!process.listeners("SIGXFSZ").includes(ignoreSignal)) process.on("SIGXFSZ", ignoreSignal);
   try {
     await program.parseAsync([...argv]);
     return exitCode;
