@@ -28,7 +28,7 @@ const PARALLEL_MIN_ROWS = 20_000;
  */
 export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?: EarlyReaders): Promise<ComputeResult> {
   const { options, metric, output, excluded, started } = plan;
-  const source = openSource(options.db, { immutable: options.immutable === true });
+  const source = openSource(options.db, { immutable: options.immutable === true, filters: options.filters ?? {} });
   try {
     refuseToOverwriteInput(source.path, output);
     if (plan.reference !== "prompt" && !source.ordered) {
@@ -132,7 +132,11 @@ async function openDriftStream(
   if (workers <= 1) return localDriftStream(source, streamOptions);
   const started = early?.readers.threads.length === workers - 1 ? early : undefined;
   if (started !== undefined) started.taken = true;
-  return workerDriftStream(source, { ...streamOptions, workers, fileVectors, immutable: options.immutable === true }, started?.readers);
+  return workerDriftStream(
+    source,
+    { ...streamOptions, workers, fileVectors, immutable: options.immutable === true, filters: options.filters ?? {} },
+    started?.readers,
+  );
 }
 
 function runCounts(stream: DriftStream): RunCounts {

@@ -12,7 +12,7 @@ import { referenceDigest } from "./reference/referenceResolver.js";
 import { OutputLock } from "./sink/outputLock.js";
 import { FORMAT_VERSION, readCacheMetadata, settingsMatch, type CacheSettings } from "./sink/cacheMetadata.js";
 import { startReaderThreads, stopReaderThreads, type ReaderThreads } from "./parallel/readerThreads.js";
-import type { ScanProgress } from "./sources/driftSource.js";
+import { filtersKey, type ScanProgress, type SourceFilters } from "./sources/driftSource.js";
 import { sqliteFingerprint, type InputFingerprint } from "./sources/inputFingerprint.js";
 import { VERSION } from "./version.js";
 
@@ -48,6 +48,8 @@ export interface ComputeOptions {
   wait?: number;
   /** Open the database as immutable (read-only media; unsafe while an experiment writes). */
   immutable?: boolean;
+  /** Only these experiments, runs or embedding models. */
+  filters?: SourceFilters;
   /** Rows per Arrow batch (memory is bounded by it). */
   batchRows?: number;
   /**
@@ -146,7 +148,7 @@ function startEarlyReaders(options: ComputeOptions): EarlyReaders | undefined {
   } catch {
     return undefined; // the full run reports what is wrong with the database
   }
-  return { readers: startReaderThreads(resolve(options.db), workers - 1, options.immutable === true), taken: false };
+  return { readers: startReaderThreads(resolve(options.db), workers - 1, options.immutable === true, options.filters ?? {}), taken: false };
 }
 
 /** Everything computeDrift decided before the heavy part. */
@@ -166,6 +168,7 @@ export function baseSettings(plan: ComputePlan, referenceDigest: string): Omit<C
     tool_version: VERSION,
     metric: plan.metric,
     reference: plan.reference,
+    filters: filtersKey(plan.options.filters),
     exclusions: JSON.stringify(plan.excluded),
     reference_digest: referenceDigest,
   };

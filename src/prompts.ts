@@ -4,6 +4,7 @@ import { readPromptVectorsFile } from "./reference/promptVectorsFile.js";
 import { readReferenceCache } from "./reference/referenceCache.js";
 import { referenceCachePath } from "./reference/referenceCacheFile.js";
 import { ReferenceResolver } from "./reference/referenceResolver.js";
+import type { SourceFilters } from "./sources/driftSource.js";
 import { openSource } from "./sources/openSource.js";
 
 export interface ListPromptsOptions {
@@ -14,6 +15,8 @@ export interface ListPromptsOptions {
   referenceCache?: string;
   /** As for compute; default DEFAULT_EXCLUDED_PROMPTS. */
   excludePrompts?: readonly string[];
+  /** As for compute: only these experiments, runs or embedding models. */
+  filters?: SourceFilters;
 }
 
 /** What resolves a pair today: the user's file, a built-in embedder, the reference cache, or nothing yet (""). */
@@ -39,7 +42,7 @@ export async function listPrompts(options: ListPromptsOptions): Promise<PromptPa
   const cached = await readReferenceCache(options.referenceCache ?? referenceCachePath(resolve(defaultOutputPath(options.db))));
   const fromFile = new ReferenceResolver(fileVectors);
   const inCache = new Set(cached.map((c) => JSON.stringify([c.initialPrompt, c.embeddingModel])));
-  const source = openSource(options.db);
+  const source = openSource(options.db, { filters: options.filters ?? {} });
   try {
     const excluded = new Set(options.excludePrompts ?? DEFAULT_EXCLUDED_PROMPTS);
     return source

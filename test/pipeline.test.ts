@@ -188,6 +188,36 @@ describe("computeDrift: how the reading is cut", () => {
   });
 });
 
+describe("computeDrift with --experiment / --run / --model filters", () => {
+  it("gives the oracle's rows for each filter and their combinations, on 1 and 2 readers; the filters are part of the up-to-date check", async () => {
+    const hyphenated = (raw: string) => `${raw.slice(0, 8)}-${raw.slice(8, 12)}-${raw.slice(12, 16)}-${raw.slice(16, 20)}-${raw.slice(20)}`;
+    const [firstRun, secondRun] = manifest.runIds;
+    const cases: [Parameters<typeof computeDrift>[0]["filters"], string[]][] = [
+      [{ runs: [hyphenated(firstRun!), secondRun!.toUpperCase()] }, ["--run", firstRun!, "--run", secondRun!]],
+      [{ experiments: [hyphenated(manifest.experimentIds[0]!)] }, ["--experiment", manifest.experimentIds[0]!]],
+      [{ models: ["Dummy2", "Synthetic64"] }, ["--model", "Dummy2", "--model", "Synthetic64"]],
+      [{ runs: [firstRun!], models: ["Dummy"] }, ["--run", firstRun!, "--model", "Dummy"]],
+    ];
+    for (const [filters, oracleArgs] of cases) {
+      const expected = runOracle(db, oracleArgs);
+      expect(expected.length).toBeGreaterThan(0);
+      for (const workers of [1, 2]) {
+        const out = join(dir, `filtered-${workers}.parquet`);
+        const result = await computeDrift({ db, out, filters, workers, batchRows: 5, force: true });
+        expect(result.rows).toBe(expected.length);
+        expectSameFrame(await readFrame(out), expected);
+      }
+    }
+    const out = join(dir, "filtered-utd.parquet");
+    await computeDrift({ db, out, filters: { models: ["Dummy"] } });
+    expect((await computeDrift({ db, out, filters: { models: ["Dummy"] } })).status).toBe("up-to-date");
+    expect((await computeDrift({ db, out, filters: { models: ["Dummy2"] } })).status).toBe("computed");
+    const none = await computeDrift({ db, out, filters: { runs: ["0".repeat(32)] } });
+    expect(none.rows).toBe(0);
+    expect(none.warnings.join("\n")).toMatch(/--run 0{32} matches no run/);
+  });
+});
+
 describe("computeDrift --reference first | previous", () => {
   it("match the oracle (every edge case, 1 and 2 readers, tiny batches), with 0 / NULL on each group's first row", async () => {
     for (const reference of ["first", "previous"] as const) {

@@ -9,7 +9,7 @@ import { colorEnabled } from "./cliIO.js";
 import { createProgress } from "./progress.js";
 import { jsonReport, summaryLine } from "./report.js";
 import { printWarning } from "./messages.js";
-import { databaseOption, excludedPrompts } from "./sharedOptions.js";
+import { databaseOption, excludedPrompts, filtersOption, withFilterOptions } from "./sharedOptions.js";
 import { parseModelMappings } from "../reference/embedServer.js";
 import type { EmbedSpec } from "../reference/embedSpec.js";
 
@@ -29,6 +29,9 @@ interface ComputeFlags {
   force?: boolean;
   wait: number;
   immutable?: boolean;
+  experiment?: string[];
+  run?: string[];
+  model?: string[];
   quiet?: boolean;
   json?: boolean;
   debug?: boolean;
@@ -46,6 +49,7 @@ Examples:
   $ panic-drift compute --db runs.sqlite --embed-cmd 'python3 embed.py'
       reference vectors for real models from your own code, cached beside the output
   $ panic-drift compute --db runs.sqlite --embed-url http://localhost:11434/v1 --embed-model Nomic=nomic-embed-text
+  $ panic-drift compute --db runs.sqlite --model Nomic --run 0192a3b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b
   $ panic-drift compute --db runs.sqlite --reference previous --out steps.parquet
       step-to-step drift: no reference vectors needed
 
@@ -54,7 +58,7 @@ missing references under --strict), 2 command line that cannot be parsed.`;
 
 /** `panic-drift compute`: options in, one library call, a report out. */
 export function computeCommand(io: CliIO, setExitCode: (code: number) => void): Command {
-  return new Command("compute")
+  return withFilterOptions(new Command("compute"))
     .description("compute semantic drift for every text embedding of a panic-tda database into a cached parquet file")
     .option("--db <file>", "experiment database (default: $DATABASE_PATH)")
     .option("--out <file>", "output parquet file (default: <db dir>/<db stem>.drift.parquet)")
@@ -125,6 +129,7 @@ export function computeCommand(io: CliIO, setExitCode: (code: number) => void): 
             force: flags.force === true,
             wait: flags.wait,
             immutable: flags.immutable === true,
+            filters: filtersOption(flags),
           },
           { onProgress: (p) => progress.update(p) },
         );

@@ -3,7 +3,7 @@ import { Command, Option } from "./commander.js";
 import { PanicDriftError, EXIT_USAGE } from "../errors.js";
 import { DEFAULT_EXCLUDED_PROMPTS } from "../pipeline.js";
 import type { CliIO } from "./cliIO.js";
-import { databaseOption, excludedPrompts } from "./sharedOptions.js";
+import { databaseOption, excludedPrompts, filtersOption, withFilterOptions } from "./sharedOptions.js";
 
 const FORMATS = ["csv", "json", "parquet"] as const;
 type Format = (typeof FORMATS)[number];
@@ -15,6 +15,9 @@ interface PromptsFlags {
   promptVectors?: string;
   referenceCache?: string;
   excludePrompt?: string[];
+  experiment?: string[];
+  run?: string[];
+  model?: string[];
   exclude: boolean;
   quiet?: boolean;
   debug?: boolean;
@@ -34,7 +37,7 @@ cache (the reference cache of --embed-cmd/--embed-url), or empty.`;
 
 /** `panic-drift prompts`: the (prompt, model) pairs compute needs reference vectors for. */
 export function promptsCommand(io: CliIO, setExitCode: (code: number) => void): Command {
-  return new Command("prompts")
+  return withFilterOptions(new Command("prompts"))
     .description("list the (initial_prompt, embedding_model) pairs compute needs reference vectors for")
     .option("--db <file>", "experiment database (default: $DATABASE_PATH)")
     .option("--out <file>", "write the list to this file (default: stdout)")
@@ -64,6 +67,7 @@ export function promptsCommand(io: CliIO, setExitCode: (code: number) => void): 
         ...(flags.promptVectors === undefined ? {} : { promptVectors: flags.promptVectors }),
         ...(flags.referenceCache === undefined ? {} : { referenceCache: flags.referenceCache }),
         excludePrompts: exclude,
+        filters: filtersOption(flags),
       });
       const columns = [
         { name: "initial_prompt", type: "VARCHAR" },

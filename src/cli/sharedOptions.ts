@@ -1,4 +1,6 @@
+import type { Command } from "./commander.js";
 import { PanicDriftError, EXIT_USAGE } from "../errors.js";
+import type { SourceFilters } from "../sources/driftSource.js";
 import { DEFAULT_EXCLUDED_PROMPTS } from "../pipeline.js";
 import type { CliIO } from "./cliIO.js";
 
@@ -15,6 +17,20 @@ export function excludedPrompts(excludePrompt: string[] | undefined, exclude: bo
     throw new PanicDriftError("USAGE", "--exclude-prompt and --no-exclude contradict each other: use one", { exitCode: EXIT_USAGE });
   }
   return exclude ? (excludePrompt ?? DEFAULT_EXCLUDED_PROMPTS) : [];
+}
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+/** --experiment, --run, --model (each repeatable), for every command that reads a database. */
+export function withFilterOptions(command: Command): Command {
+  return command
+    .option("--experiment <id>", "only runs of this experiment (hyphens optional); repeatable", collect)
+    .option("--run <id>", "only this run (hyphens optional); repeatable", collect)
+    .option("--model <name>", "only embeddings by this embedding model; repeatable", collect);
+}
+
+export function filtersOption(flags: { experiment?: string[]; run?: string[]; model?: string[] }): SourceFilters {
+  return { experiments: flags.experiment ?? [], runs: flags.run ?? [], models: flags.model ?? [] };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -2,6 +2,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
+import type { SourceFilters } from "../sources/driftSource.js";
 import type { WorkerSetup } from "./workerProtocol.js";
 
 /** Batches a thread may have posted ahead of the sink. */
@@ -28,13 +29,13 @@ export interface ReaderThreads {
  * to read (or is sent away): starting them is the slow part, so it is done
  * as early as possible, even before the rest of panic-drift has loaded.
  */
-export function startReaderThreads(path: string, count: number, immutable: boolean): ReaderThreads {
+export function startReaderThreads(path: string, count: number, immutable: boolean, filters: SourceFilters): ReaderThreads {
   const shared = new Int32Array(new SharedArrayBuffer(8));
   const threads: ReaderThread[] = [];
   for (let i = 0; i < count; i++) {
     const inFlight = new SharedArrayBuffer(4);
     const channel = new MessageChannel();
-    const setup: WorkerSetup = { path, immutable, inFlight, maxInFlight: MAX_IN_FLIGHT, shared: shared.buffer as SharedArrayBuffer, data: channel.port2 };
+    const setup: WorkerSetup = { path, immutable, filters, inFlight, maxInFlight: MAX_IN_FLIGHT, shared: shared.buffer as SharedArrayBuffer, data: channel.port2 };
     threads.push({ worker: startWorker(setup, [channel.port2]), data: channel.port1, inFlight: new Int32Array(inFlight) });
   }
   return { path, shared, threads };

@@ -37,7 +37,7 @@ function fail(error: unknown): void {
 }
 
 try {
-  const source = openSource(setup.path, { immutable: setup.immutable });
+  const source = openSource(setup.path, { immutable: setup.immutable, filters: setup.filters });
   // The snapshot starts now; the main thread decides whether it is the one it reads.
   source.pin();
   postData({ type: "pinned", fingerprint: JSON.stringify(source.fingerprint) });

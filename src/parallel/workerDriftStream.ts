@@ -5,7 +5,7 @@ import { ReferencePairs } from "../frame/referencePairs.js";
 import { BatchDrift } from "../kernel/batchDrift.js";
 import { emptyTally, mergeTally } from "../kernel/driftTally.js";
 import type { PromptVector } from "../reference/promptVector.js";
-import type { DriftSource, ScanProgress } from "../sources/driftSource.js";
+import type { DriftSource, ScanProgress, SourceFilters } from "../sources/driftSource.js";
 import { sqliteFingerprint } from "../sources/inputFingerprint.js";
 import { fromBatchMessage } from "./batchMessage.js";
 import { startReaderThreads, stopReaderThreads, type ReaderThread, type ReaderThreads } from "./readerThreads.js";
@@ -23,6 +23,7 @@ const STALL_MILLISECONDS = 120_000;
 export interface WorkerStreamOptions extends DriftStreamOptions {
   readonly workers: number;
   readonly immutable: boolean;
+  readonly filters: SourceFilters;
   readonly fileVectors: readonly PromptVector[];
 }
 
@@ -57,7 +58,7 @@ export function workerDriftStream(source: DriftSource, options: WorkerStreamOpti
   source.pin();
   const units = source.units(options.batchRows);
   const runs = source.runRecords();
-  const readers = started ?? startReaderThreads(source.path, options.workers - 1, options.immutable);
+  const readers = started ?? startReaderThreads(source.path, options.workers - 1, options.immutable, options.filters);
   // [0]: the next unit to claim; [1]: bumped by readers on every post and batch read.
   const shared = readers.shared;
   const threads: Thread[] = readers.threads.map((t) => ({ ...t, progress: { done: 0, total: units, rows: 0 }, state: "joining" }));

@@ -3,13 +3,14 @@ import type { DriftTally } from "../kernel/driftTally.js";
 import type { Metric } from "../kernel/metric.js";
 import type { ReferenceMode } from "../kernel/referenceMode.js";
 import type { PromptVector } from "../reference/promptVector.js";
-import type { ScanProgress } from "../sources/driftSource.js";
+import type { ScanProgress, SourceFilters } from "../sources/driftSource.js";
 import type { BatchMessage } from "./batchMessage.js";
 
 /** What a scan worker is started with (before the rest of the run is known). */
 export interface WorkerSetup {
   path: string;
   immutable: boolean;
+  filters: SourceFilters;
   /** Int32 counter of posted batches the main thread has not taken yet. */
   inFlight: SharedArrayBuffer;
   maxInFlight: number;

@@ -17,6 +17,8 @@ export interface CacheSettings {
   metric: string;
   /** What drift is measured against: prompt, first or previous. */
   reference: string;
+  /** The --experiment/--run/--model filters, canonical ("" for none). */
+  filters: string;
   /** JSON array of excluded prompts, sorted. */
   exclusions: string;
   /** sha256 over every reference the run may use (file bytes, built-in embedder version). */

@@ -2,9 +2,9 @@ import type Database from "better-sqlite3";
 import type { RecordBatch } from "apache-arrow";
 import { BatchesByDimension } from "../frame/batchesByDimension.js";
 import type { SourceRow } from "../frame/sourceBatch.js";
-import { RunTable } from "../frame/runTable.js";
+import { RunTable, type RunRecord } from "../frame/runTable.js";
 import { VectorStatus } from "../frame/vectorStatus.js";
-import type { DriftSource, PairCount, ScanOptions, ScanProgress } from "./driftSource.js";
+import { idKey, type DriftSource, type PairCount, type ScanOptions, type ScanProgress, type SourceFilters } from "./driftSource.js";
 import { sqliteFingerprint, type InputFingerprint } from "./inputFingerprint.js";
 import { networkPath } from "./networkPath.js";
 import { parseNaiveTimestampMicros } from "./naiveTimestamp.js";
@@ -46,6 +46,9 @@ const RUN_SQL = `
   FROM invocation AS i
   CROSS JOIN embedding AS e ON e.invocation_id = i.id
   WHERE i.run_id = ? AND i.type = 'TEXT'`;
+
+/** With --model: only these embedding models' rows come back (no vector of another model is read out). */
+const MODEL_FILTER = ` AND e.embedding_model IN (SELECT value FROM json_each(?))`;
 
 /*
  * Without those two indexes a per-run query would scan whole tables: then
@@ -93,6 +96,7 @@ export class PythonEraSqliteSource implements DriftSource {
   constructor(
     private readonly db: Database.Database,
     readonly path: string,
+    private readonly filters: SourceFilters = {},
   ) {
     for (const [table, columns] of Object.entries(PYTHON_ERA_TABLES)) requireColumns(db, path, table, columns);
     this.ordered = hasIndexLeadingWith(db, path, "invocation", "run_id") && hasIndexLeadingWith(db, path, "embedding", "invocation_id");
@@ -174,22 +178,23 @@ export class PythonEraSqliteSource implements DriftSource {
     router.startUnit();
     try {
       if (this.ordered) {
-        const statement = this.db.prepare(RUN_SQL).raw(true);
+        const statement = this.db.prepare(RUN_SQL + this.modelClause()).raw(true);
+        const models = this.modelParameter();
         const runs = this.runs!;
         const last = Math.min(runs.length, (unit + 1) * this.unitSize);
         for (let r = unit * this.unitSize; r < last; r++) {
           const run = runs[r]!;
           if (options.excludePrompts.has(run.initialPrompt)) continue;
-          for (const raw of statement.iterate(run.storedId) as IterableIterator<unknown[]>) {
+          for (const raw of statement.iterate(run.storedId, ...models) as IterableIterator<unknown[]>) {
             this.push(router, options, run, raw);
             while (router.ready.length > 0) yield router.ready.shift()!;
           }
         }
       } else {
-        const statement = this.db.prepare(RANGE_SQL).raw(true);
+        const statement = this.db.prepare(RANGE_SQL + this.modelClause()).raw(true);
         const byId = new Map(this.runs!.map((run) => [run.storedId, run]));
         const lo = this.span.from + unit * this.unitSize;
-        for (const raw of statement.iterate(lo, Math.min(this.span.to, lo + this.unitSize - 1)) as IterableIterator<unknown[]>) {
+        for (const raw of statement.iterate(lo, Math.min(this.span.to, lo + this.unitSize - 1), ...this.modelParameter()) as IterableIterator<unknown[]>) {
           const run = byId.get(raw[5]);
           // Inner-join semantics (orphans dropped) and the prompt exclusions.
           if (run === undefined || options.excludePrompts.has(run.initialPrompt)) continue;
@@ -249,7 +254,7 @@ export class PythonEraSqliteSource implements DriftSource {
     const byId = new Map(this.runs!.map((run) => [run.storedId, run]));
     const pairs = new Map<string, Map<string, { rows: number; rowsWithVector: number }>>();
     try {
-      for (const [runId, model, withVector] of this.db.prepare(PAIRS_SQL).raw(true).iterate() as IterableIterator<unknown[]>) {
+      for (const [runId, model, withVector] of this.db.prepare(PAIRS_SQL + this.modelClause()).raw(true).iterate(...this.modelParameter()) as IterableIterator<unknown[]>) {
         const run = byId.get(runId);
         if (run === undefined || excludePrompts.has(run.initialPrompt)) continue;
         let byModel = pairs.get(run.initialPrompt);
@@ -271,6 +276,36 @@ export class PythonEraSqliteSource implements DriftSource {
   close(): void {
     this.release();
     this.db.close();
+  }
+
+  private modelClause(): string {
+    return (this.filters.models ?? []).length > 0 ? MODEL_FILTER : "";
+  }
+
+  private modelParameter(): string[] {
+    const models = this.filters.models ?? [];
+    return models.length > 0 ? [JSON.stringify(models)] : [];
+  }
+
+  /** The run and experiment filters; a value that matches no run is worth a warning. */
+  private keepRun<T extends { record: RunRecord }>(records: T[]): T[] {
+    const runs = new Set((this.filters.runs ?? []).map(idKey));
+    const experiments = new Set((this.filters.experiments ?? []).map(idKey));
+    if (runs.size === 0 && experiments.size === 0) return records;
+    const kept = records.filter(
+      ({ record }) =>
+        (runs.size === 0 || runs.has(idKey(record.run_id))) &&
+        (experiments.size === 0 || (record.experiment_id !== null && experiments.has(idKey(record.experiment_id)))),
+    );
+    const unmatched = [
+      ...[...runs].filter((r) => !records.some(({ record }) => idKey(record.run_id) === r)).map((r) => `--run ${r}`),
+      ...[...experiments].filter((x) => !records.some(({ record }) => record.experiment_id !== null && idKey(record.experiment_id) === x)).map((x) => `--experiment ${x}`),
+    ];
+    for (const filter of unmatched) {
+      const message = `${filter} matches no run of ${this.path}`;
+      if (!this.warnings.includes(message)) this.warnings.push(message);
+    }
+    return kept;
   }
 
   /** The runs of the pinned snapshot, in the output's order. */
@@ -300,7 +335,7 @@ export class PythonEraSqliteSource implements DriftSource {
     });
     records.sort((a, b) => Buffer.compare(a.sortKey, b.sortKey));
     this.runTable = new RunTable();
-    const runs = records.map(({ storedId, record }) => ({
+    const runs = this.keepRun(records).map(({ storedId, record }) => ({
       storedId,
       index: this.runTable.add(record),
       initialPrompt: record.initial_prompt,

@@ -18,6 +18,7 @@ const settings = {
   source: "test",
   metric: "euclid",
   reference: "prompt",
+  filters: "",
   exclusions: "[]",
   reference_digest: "d",
   input_fingerprint: "{}",

@@ -119,7 +119,12 @@ def main():
     ap.add_argument("--no-exclude", action="store_true")
     ap.add_argument("--prompt-vectors", default=None)
     ap.add_argument("--reference", choices=["prompt", "first", "previous"], default="prompt")
+    ap.add_argument("--run", action="append", default=[])
+    ap.add_argument("--experiment", action="append", default=[])
+    ap.add_argument("--model", action="append", default=[])
     args = ap.parse_args()
+    key = lambda v: v.replace("-", "").lower()
+    runs, experiments, models = {key(r) for r in args.run}, {key(x) for x in args.experiment}, set(args.model)
 
     excluded = set() if args.no_exclude else set(args.exclude if args.exclude is not None else ["yeah", "nah"])
     file_refs = load_prompt_vectors(args.prompt_vectors) if args.prompt_vectors else {}
@@ -142,6 +147,8 @@ def main():
         (eid, inv_id, model, started, completed, run_id, seq, text_model, text,
          prompt, network, exp_id, blob) = row
         if prompt in excluded:
+            continue
+        if (runs and key(run_id) not in runs) or (experiments and (exp_id is None or key(exp_id) not in experiments)) or (models and model not in models):
             continue
         # --reference first/previous: another row of the same run and model, in output order.
         if (run_id, model) != group:
