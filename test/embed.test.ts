@@ -167,8 +167,10 @@ describe("panic-drift prompts", () => {
     writeFileSync(file, JSON.stringify([{ initial_prompt: one.initial_prompt, embedding_model: one.embedding_model, vector: syntheticVector("Synthetic768", one.initial_prompt) }]));
     const json = await runCli(["prompts", "--db", db, "--format", "json", "--prompt-vectors", file, "--quiet"]);
     expect(json.code).toBe(0);
-    const listed = JSON.parse(json.stdout) as { initial_prompt: string; embedding_model: string; resolved_by: string; rows: number }[];
+    const listed = JSON.parse(json.stdout) as { initial_prompt: string; embedding_model: string; resolved_by: string | null; rows: number }[];
     expect(listed.find((p) => p.initial_prompt === one.initial_prompt && p.embedding_model === "Synthetic768")!.resolved_by).toBe("file");
+    // Nothing resolves the others yet: null, not a string.
+    expect(listed.filter((p) => p.embedding_model === "Synthetic768" && p.initial_prompt !== one.initial_prompt).every((p) => p.resolved_by === null)).toBe(true);
     expect(listed.reduce((sum, p) => sum + p.rows, 0)).toBe(pairs.reduce((sum, p) => sum + p.rows, 0));
 
     const out = join(dir, "pairs.parquet");

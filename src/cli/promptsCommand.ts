@@ -28,12 +28,12 @@ Examples:
   $ panic-drift prompts --db runs.sqlite
       CSV on stdout: initial_prompt, embedding_model, resolved_by, rows
   $ panic-drift prompts --db runs.sqlite --out pairs.csv
-  $ panic-drift prompts --db runs.sqlite --format json | jq '.[] | select(.resolved_by == "")'
+  $ panic-drift prompts --db runs.sqlite --format json | jq '.[] | select(.resolved_by == null)'
       the pairs nothing resolves yet: embed them, then
   $ panic-drift compute --db runs.sqlite --prompt-vectors vectors.parquet
 
 resolved_by: file (--prompt-vectors), builtin (panic-tda's test embedders),
-cache (the reference cache of --embed-cmd/--embed-url), or empty.`;
+cache (the reference cache of --embed-cmd/--embed-url), or empty (null in JSON).`;
 
 /** `panic-drift prompts`: the (prompt, model) pairs compute needs reference vectors for. */
 export function promptsCommand(io: CliIO, setExitCode: (code: number) => void): Command {
