@@ -15,9 +15,10 @@ import { spawn } from "node:child_process";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { constants } from "node:os";
 
-import { EXIT_USAGE, PanicDriftError } from "../errors.js";
+import { PanicDriftError } from "../errors.js";
 import type { Embedder } from "./embedder.js";
 import { describeValue, firstLine, oneLine, preview } from "./messageText.js";
+import { checkNumber, usage } from "./optionChecks.js";
 
 export interface CommandEmbedderOptions {
   /** Texts per request line (default 64). */
@@ -116,9 +117,9 @@ export class CommandEmbedder implements Embedder {
     }
     this.command = command;
     this.source = `cmd:${command}`;
-    this.batchSize = checkNumber("batchSize", options.batchSize ?? DEFAULT_BATCH_SIZE, 1, true);
-    this.timeoutMs = checkNumber("timeoutMs", options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 1, false);
-    this.closeGraceMs = checkNumber("closeGraceMs", options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS, 0, false);
+    this.batchSize = checkNumber("Embedding command", "batchSize", options.batchSize ?? DEFAULT_BATCH_SIZE, 1, true);
+    this.timeoutMs = checkNumber("Embedding command", "timeoutMs", options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 1, false);
+    this.closeGraceMs = checkNumber("Embedding command", "closeGraceMs", options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS, 0, false);
   }
 
   embed(model: string, texts: readonly string[]): Promise<Float64Array[]> {
@@ -517,18 +518,6 @@ function failure(command: string, where: string, problem: string, fix: string, c
     `Embedding command ${preview(command, MAX_QUOTED_CHARS)} failed${where}: ${problem}; ${fix}.`,
     cause === undefined ? undefined : { cause },
   );
-}
-
-function checkNumber(name: string, value: number, min: number, integer: boolean): number {
-  if (!Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
-    const kind = integer ? "an integer" : "a number";
-    throw usage(`Embedding command option ${name} is ${value}; it must be ${kind} of at least ${min}.`);
-  }
-  return value;
-}
-
-function usage(message: string): PanicDriftError {
-  return new PanicDriftError("USAGE", message, { exitCode: EXIT_USAGE });
 }
 
 function signalName(n: number): string | undefined {

@@ -4,9 +4,10 @@
  * The server is someone else's program, so every answer is checked before a
  * vector leaves this file, and the API key is kept out of every message.
  */
-import { EXIT_USAGE, PanicDriftError } from "../errors.js";
+import { PanicDriftError } from "../errors.js";
 import type { Embedder } from "./embedder.js";
 import { describeValue, oneLine, preview } from "./messageText.js";
+import { checkNumber, usage } from "./optionChecks.js";
 
 export interface ServerEmbedderOptions {
   /** The API base as OpenAI clients take it, e.g. `http://localhost:11434/v1`; a trailing slash is fine. */
@@ -76,10 +77,10 @@ export class ServerEmbedder implements Embedder {
     this.endpoint = `${base.origin}${base.path}/embeddings${base.search}`;
     this.models = options.models ?? new Map();
     this.apiKey = checkApiKey(options.apiKey);
-    this.batchSize = checkNumber("batchSize", options.batchSize ?? DEFAULT_BATCH_SIZE, 1, true);
-    this.timeoutMs = checkNumber("timeoutMs", options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 1, false);
-    this.maxAttempts = checkNumber("maxAttempts", options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, 1, true);
-    this.retryBaseMs = checkNumber("retryBaseMs", options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS, 0, false);
+    this.batchSize = checkNumber("Embedding server", "batchSize", options.batchSize ?? DEFAULT_BATCH_SIZE, 1, true);
+    this.timeoutMs = checkNumber("Embedding server", "timeoutMs", options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 1, false);
+    this.maxAttempts = checkNumber("Embedding server", "maxAttempts", options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, 1, true);
+    this.retryBaseMs = checkNumber("Embedding server", "retryBaseMs", options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS, 0, false);
     this.fetch = options.fetch ?? globalThis.fetch;
   }
 
@@ -402,18 +403,6 @@ function checkApiKey(apiKey: string | undefined): string | undefined {
     throw usage("The embedding server API key has a space, control or non-ASCII character in it; check the key.");
   }
   return key;
-}
-
-function checkNumber(name: string, value: number, min: number, integer: boolean): number {
-  if (!Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
-    const kind = integer ? "an integer" : "a number";
-    throw usage(`Embedding server option ${name} is ${value}; it must be ${kind} of at least ${min}.`);
-  }
-  return value;
-}
-
-function usage(message: string): PanicDriftError {
-  return new PanicDriftError("USAGE", message, { exitCode: EXIT_USAGE });
 }
 
 // ---------------------------------------------------------------------------
