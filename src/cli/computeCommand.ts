@@ -3,13 +3,13 @@ import { PanicDriftError, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE } from "
 import { runInterruptCleanup } from "../interruptCleanup.js";
 import { METRICS, type Metric } from "../kernel/metric.js";
 import { REFERENCE_MODES, type ReferenceMode } from "../kernel/referenceMode.js";
-import { computeDrift, DEFAULT_EXCLUDED_PROMPTS } from "../pipeline.js";
+import { computeDrift } from "../pipeline.js";
 import type { CliIO } from "./cliIO.js";
 import { colorEnabled } from "./cliIO.js";
 import { createProgress } from "./progress.js";
 import { jsonReport, summaryLine } from "./report.js";
 import { printWarning } from "./messages.js";
-import { databaseOption, excludedPrompts, filtersOption, withFilterOptions } from "./sharedOptions.js";
+import { databaseOption, excludedPrompts, filtersOption, withExclusionOptions, withFilterOptions } from "./sharedOptions.js";
 import { parseModelMappings } from "../reference/embedServer.js";
 import type { EmbedSpec } from "../reference/embedSpec.js";
 
@@ -58,7 +58,7 @@ missing references under --strict), 2 command line that cannot be parsed.`;
 
 /** `panic-drift compute`: options in, one library call, a report out. */
 export function computeCommand(io: CliIO, setExitCode: (code: number) => void): Command {
-  return withFilterOptions(new Command("compute"))
+  return withExclusionOptions(withFilterOptions(new Command("compute")))
     .description("compute semantic drift for every text embedding of a panic-tda database into a cached parquet file")
     .option("--db <file>", "experiment database (default: $DATABASE_PATH)")
     .option("--out <file>", "output parquet file (default: <db dir>/<db stem>.drift.parquet)")
@@ -81,12 +81,6 @@ export function computeCommand(io: CliIO, setExitCode: (code: number) => void): 
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .option("--embed-api-key <key>", "with --embed-url: bearer token (default: $PANIC_DRIFT_EMBED_API_KEY; never printed)")
-    .option(
-      "--exclude-prompt <text>",
-      `leave out runs with this initial prompt; repeatable; replaces the default (${DEFAULT_EXCLUDED_PROMPTS.join(", ")})`,
-      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
-    )
-    .option("--no-exclude", "leave out no runs at all")
     .option("--strict", "fail (exit 1) when a reference vector is missing instead of writing NULL drift")
     .option("--force", "recompute even when the output is up to date")
     .option("--immutable", "read a database on read-only media without locks or -shm (unsafe while an experiment writes)")

@@ -1,9 +1,8 @@
 import { extname } from "node:path";
 import { Command, Option } from "./commander.js";
 import { PanicDriftError, EXIT_USAGE } from "../errors.js";
-import { DEFAULT_EXCLUDED_PROMPTS } from "../pipeline.js";
 import type { CliIO } from "./cliIO.js";
-import { databaseOption, excludedPrompts, filtersOption, withFilterOptions } from "./sharedOptions.js";
+import { databaseOption, excludedPrompts, filtersOption, withExclusionOptions, withFilterOptions } from "./sharedOptions.js";
 
 const FORMATS = ["csv", "json", "parquet"] as const;
 type Format = (typeof FORMATS)[number];
@@ -37,19 +36,13 @@ cache (the reference cache of --embed-cmd/--embed-url), or empty (null in JSON).
 
 /** `panic-drift prompts`: the (prompt, model) pairs compute needs reference vectors for. */
 export function promptsCommand(io: CliIO, setExitCode: (code: number) => void): Command {
-  return withFilterOptions(new Command("prompts"))
+  return withExclusionOptions(withFilterOptions(new Command("prompts")))
     .description("list the (initial_prompt, embedding_model) pairs compute needs reference vectors for")
     .option("--db <file>", "experiment database (default: $DATABASE_PATH)")
     .option("--out <file>", "write the list to this file (default: stdout)")
     .addOption(new Option("--format <format>", "csv, json or parquet (default: from --out's extension, else csv)").choices(FORMATS))
     .option("--prompt-vectors <file>", "mark the pairs this file resolves (as compute --prompt-vectors)")
     .option("--reference-cache <file>", "mark the pairs this reference cache holds (default: the one beside compute's default output)")
-    .option(
-      "--exclude-prompt <text>",
-      `leave out runs with this initial prompt; repeatable; replaces the default (${DEFAULT_EXCLUDED_PROMPTS.join(", ")})`,
-      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
-    )
-    .option("--no-exclude", "leave out no runs at all")
     .option("-q, --quiet", "no summary line")
     .option("--debug", "show stack traces on errors")
     .addHelpText("after", EXAMPLES)

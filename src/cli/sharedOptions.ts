@@ -21,6 +21,17 @@ export function excludedPrompts(excludePrompt: string[] | undefined, exclude: bo
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
+/** --exclude-prompt (repeatable) and --no-exclude, read back by excludedPrompts. */
+export function withExclusionOptions(command: Command): Command {
+  return command
+    .option(
+      "--exclude-prompt <text>",
+      `leave out runs with this initial prompt; repeatable; replaces the default (${DEFAULT_EXCLUDED_PROMPTS.join(", ")})`,
+      collect,
+    )
+    .option("--no-exclude", "leave out no runs at all");
+}
+
 /** --experiment, --run, --model (each repeatable), for every command that reads a database. */
 export function withFilterOptions(command: Command): Command {
   return command
