@@ -19,8 +19,12 @@ export interface ListPromptsOptions {
   filters?: SourceFilters;
 }
 
-/** What resolves a pair today: the user's file, a built-in embedder, the reference cache, or nothing yet (""). */
-export type ResolvedBy = "file" | "builtin" | "cache" | "";
+/**
+ * What resolves a pair today: the user's file, the input's own prompt rows
+ * (a parquet export), a built-in embedder, the reference cache, or nothing
+ * yet ("").
+ */
+export type ResolvedBy = "file" | "stored" | "builtin" | "cache" | "";
 
 /** One (initial_prompt, embedding_model) pair that compute needs a reference vector for. */
 export interface PromptPair {
@@ -40,16 +44,16 @@ export interface PromptPair {
 export async function listPrompts(options: ListPromptsOptions): Promise<PromptPair[]> {
   const fileVectors = options.promptVectors === undefined ? [] : await readPromptVectorsFile(options.promptVectors);
   const cached = await readReferenceCache(options.referenceCache ?? referenceCachePath(resolve(defaultOutputPath(options.db))));
-  const fromFile = new ReferenceResolver(fileVectors);
   const inCache = new Set(cached.map((c) => JSON.stringify([c.initialPrompt, c.embeddingModel])));
   const source = openSource(options.db, { filters: options.filters ?? {} });
   try {
+    const known = new ReferenceResolver(fileVectors, source.storedReferences?.() ?? []);
     const excluded = new Set(options.excludePrompts ?? DEFAULT_EXCLUDED_PROMPTS);
     return source
       .pairCounts(excluded)
       .filter((pair) => pair.rowsWithVector > 0)
       .map((pair) => {
-        const found = fromFile.resolve(pair);
+        const found = known.resolve(pair);
         const resolvedBy: ResolvedBy =
           found !== undefined ? found.origin : inCache.has(JSON.stringify([pair.initialPrompt, pair.embeddingModel])) ? "cache" : "";
         return { initial_prompt: pair.initialPrompt, embedding_model: pair.embeddingModel, resolved_by: resolvedBy, rows: pair.rows };

@@ -31,8 +31,9 @@ Examples:
       the pairs nothing resolves yet: embed them, then
   $ panic-drift compute --db runs.sqlite --prompt-vectors vectors.parquet
 
-resolved_by: file (--prompt-vectors), builtin (panic-tda's test embedders),
-cache (the reference cache of --embed-cmd/--embed-url), or empty (null in JSON).`;
+resolved_by: file (--prompt-vectors), stored (a parquet export's prompt rows),
+builtin (panic-tda's test embedders), cache (the reference cache of
+--embed-cmd/--embed-url), or empty (null in JSON).`;
 
 /** `panic-drift prompts`: the (prompt, model) pairs compute needs reference vectors for. */
 export function promptsCommand(io: CliIO, setExitCode: (code: number) => void): Command {

@@ -4,7 +4,7 @@ import { builtinEmbedding } from "./builtinEmbedders.js";
 import type { PromptVector } from "./promptVector.js";
 
 /** Where a reference vector came from, in order of precedence. */
-export type ReferenceOrigin = "file" | "builtin";
+export type ReferenceOrigin = "file" | "stored" | "builtin";
 
 export interface ResolvedReference {
   readonly vector: ArrayLike<number>;
@@ -19,26 +19,37 @@ export const BUILTIN_EMBEDDERS_VERSION = "panic-tda-dummy-1";
 
 /**
  * Finds the reference vector of a (prompt, model) pair: the user's
- * --prompt-vectors file first, then the bit-exact built-in test embedders.
+ * --prompt-vectors file first, then the vectors the input stores itself (a
+ * parquet export's prompt rows), then the bit-exact built-in test embedders.
  */
 export class ReferenceResolver {
-  private readonly fromFile = new Map<string, Map<string, Float64Array>>();
+  private readonly fromFile: Map<string, Map<string, Float64Array>>;
+  private readonly stored: Map<string, Map<string, Float64Array>>;
 
-  constructor(fileVectors: readonly PromptVector[] = []) {
-    for (const v of fileVectors) {
-      let byModel = this.fromFile.get(v.initialPrompt);
-      if (byModel === undefined) this.fromFile.set(v.initialPrompt, (byModel = new Map()));
-      byModel.set(v.embeddingModel, v.vector);
-    }
+  constructor(fileVectors: readonly PromptVector[] = [], storedVectors: readonly PromptVector[] = []) {
+    this.fromFile = byPrompt(fileVectors);
+    this.stored = byPrompt(storedVectors);
   }
 
   resolve(pair: ReferencePair): ResolvedReference | undefined {
     const file = this.fromFile.get(pair.initialPrompt)?.get(pair.embeddingModel);
     if (file !== undefined) return { vector: file, origin: "file" };
+    const stored = this.stored.get(pair.initialPrompt)?.get(pair.embeddingModel);
+    if (stored !== undefined) return { vector: stored, origin: "stored" };
     const builtin = builtinEmbedding(pair.embeddingModel, pair.initialPrompt);
     if (builtin !== undefined) return { vector: builtin, origin: "builtin" };
     return undefined;
   }
+}
+
+function byPrompt(vectors: readonly PromptVector[]): Map<string, Map<string, Float64Array>> {
+  const map = new Map<string, Map<string, Float64Array>>();
+  for (const v of vectors) {
+    let byModel = map.get(v.initialPrompt);
+    if (byModel === undefined) map.set(v.initialPrompt, (byModel = new Map()));
+    byModel.set(v.embeddingModel, v.vector);
+  }
+  return map;
 }
 
 /**

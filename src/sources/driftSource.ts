@@ -1,6 +1,7 @@
 import type { RecordBatch } from "apache-arrow";
 import type { ReferencePairs } from "../frame/referencePairs.js";
 import type { RunTable } from "../frame/runTable.js";
+import type { PromptVector } from "../reference/promptVector.js";
 import type { InputFingerprint } from "./inputFingerprint.js";
 
 export interface ScanOptions {
@@ -97,4 +98,17 @@ export interface DriftSource {
   /** Rows read so far whose started_at/completed_at could not be read (NULL in the output). */
   readonly badTimestamps: number;
   close(): void;
+  /**
+   * Reference vectors the input itself holds (a parquet export's prompt
+   * rows, see parquetExport.ts), one per (initial_prompt, embedding_model)
+   * pair of the kept runs: they win over the built-in embedders, and a
+   * --prompt-vectors file wins over them. Part of the input, so its
+   * fingerprint covers them.
+   */
+  storedReferences?(): PromptVector[];
+  /**
+   * At most this many readers may read the source at once (default: any).
+   * A parquet export is read by one DuckDB thread of its own: 1.
+   */
+  readonly maxReaders?: number;
 }

@@ -1,10 +1,14 @@
 /**
- * panic-tda stores DATETIME as naive UTC text, `YYYY-MM-DD HH:MM:SS.ffffff`.
- * We turn it into microseconds since the Unix epoch with integer arithmetic,
- * never through `Date`, so the machine's time zone cannot shift it.
+ * First-generation panic-tda stores DATETIME as naive UTC text,
+ * `YYYY-MM-DD HH:MM:SS.ffffff`; the second generation (ecto_sqlite3's
+ * utc_datetime_usec) as ISO 8601 UTC, `YYYY-MM-DDTHH:MM:SS.ffffffZ`. We turn
+ * either into microseconds since the Unix epoch (the output's naive UTC) with
+ * integer arithmetic, never through `Date`, so the machine's time zone cannot
+ * shift it. Text with an explicit offset (`+10:00`) is moved to UTC; text
+ * without one is taken as UTC already.
  */
 const PATTERN =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(?:Z|[+-]00:?00)?$/;
+  /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(?:Z|([+-])(\d{2})(?::?(\d{2}))?)?$/;
 
 /** Days from 1970-01-01 to the given proleptic Gregorian date (Howard Hinnant's algorithm). */
 function daysFromCivil(year: number, month: number, day: number): number {
@@ -34,7 +38,12 @@ export function parseNaiveTimestamp(text: unknown): bigint | null {
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
   if (hour > 23 || minute > 59 || second > 59) return null;
   const micros = m[7] === undefined ? 0 : Number(m[7].slice(0, 6).padEnd(6, "0"));
-  const seconds = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
+  // The offset of local time from UTC (`+10:00`: 10 hours ahead), taken off to give UTC.
+  const offsetHours = m[9] === undefined ? 0 : Number(m[9]);
+  const offsetMinutes = m[10] === undefined ? 0 : Number(m[10]);
+  if (offsetHours > 23 || offsetMinutes > 59) return null;
+  const offset = (m[8] === "-" ? -1 : 1) * (offsetHours * 3600 + offsetMinutes * 60);
+  const seconds = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
   // Seconds stay far inside 2^53; the multiplication happens in bigint.
   return BigInt(seconds) * 1_000_000n + BigInt(micros);
 }
@@ -51,12 +60,15 @@ const DAY_US = 86_400_000_000;
 /**
  * The same value as parseNaiveTimestamp, as a number (exact: timestamps up
  * to the year 2255 are below 2^53 µs), without a regex or a bigint for the
- * canonical `YYYY-MM-DD HH:MM:SS.ffffff` that panic-tda writes: this runs
- * twice per row on the hot path. Other spellings take the general parser.
+ * canonical spellings panic-tda writes, `YYYY-MM-DD HH:MM:SS.ffffff` (first
+ * generation) and `YYYY-MM-DDTHH:MM:SS.ffffffZ` (second): this runs twice
+ * per row on the hot path. Other spellings take the general parser.
  */
 export function parseNaiveTimestampMicros(text: unknown): number | bigint | null {
   if (typeof text !== "string") return null;
-  if (text.length === 26 && text.charCodeAt(4) === 45 && text.charCodeAt(7) === 45 && text.charCodeAt(10) === 32 &&
+  const length = text.length;
+  if ((length === 26 || (length === 27 && text.charCodeAt(26) === 90)) && text.charCodeAt(4) === 45 && text.charCodeAt(7) === 45 &&
+      (text.charCodeAt(10) === 32 || text.charCodeAt(10) === 84) &&
       text.charCodeAt(13) === 58 && text.charCodeAt(16) === 58 && text.charCodeAt(19) === 46) {
     const year = digits(text, 0, 4);
     const month = digits(text, 5, 2);

@@ -1,24 +1,40 @@
-import { PanicDriftError } from "../errors.js";
 import type { DriftSource, SourceFilters } from "./driftSource.js";
-import { isPythonEraSchema, missingPythonEraTable, PythonEraSqliteSource } from "./pythonEraSqlite.js";
+import { isDirectory, ParquetExportSource } from "./parquetExport.js";
 import { openReadOnlySqlite } from "./sqliteFile.js";
+import { detectLayout } from "./sqliteLayouts.js";
 import { tableNames } from "./sqliteSchema.js";
+import { SqliteDriftSource } from "./sqliteSource.js";
+
+export interface OpenSourceOptions {
+  /** SQLite: open as immutable (read-only media; see openReadOnlySqlite). */
+  readonly immutable?: boolean;
+  readonly filters?: SourceFilters;
+}
 
 /**
- * Opens `path` as whichever panic-tda layout it holds, detected from its
- * tables. A database that matches none is an error naming what it has.
+ * Opens `path` as whichever panic-tda input it holds. Every reader (the
+ * main thread and each reader thread, see src/parallel/scanWorker.ts) opens
+ * the input through here, so all of them detect the same kind.
+ *
+ * Kinds of input are told apart here, one branch each, before anything is
+ * read: a directory is a parquet export (parquetExport.ts), anything else a
+ * panic-tda SQLite database of either generation below.
  */
-export function openSource(path: string, options: { immutable?: boolean; filters?: SourceFilters } = {}): DriftSource {
+export function openSource(path: string, options: OpenSourceOptions = {}): DriftSource {
+  // A directory: upstream's parquet export (mix experiment.export_data), read through DuckDB.
+  if (isDirectory(path)) return new ParquetExportSource(path, options.filters);
+  return openSqliteSource(path, options);
+}
+
+/**
+ * A panic-tda SQLite database, its generation detected from its tables;
+ * one that matches neither, or both, is an error naming the tables found.
+ */
+export function openSqliteSource(path: string, options: OpenSourceOptions = {}): DriftSource {
   const db = openReadOnlySqlite(path, options);
   try {
-    const tables = tableNames(db, path);
-    if (isPythonEraSchema(tables)) return new PythonEraSqliteSource(db, path, options.filters);
-    const missing = missingPythonEraTable(tables) ?? "run";
-    const found = tables.size === 0 ? "no tables" : `tables found: ${[...tables].sort().join(", ")}`;
-    throw new PanicDriftError(
-      "DB_NOT_PANIC_TDA",
-      `not a panic-tda database: missing table ${missing} in ${path} (${found}): point --db at a panic-tda experiment database`,
-    );
+    const layout = detectLayout(tableNames(db, path), path);
+    return new SqliteDriftSource(db, path, layout, options.filters);
   } catch (error) {
     db.close();
     throw error;

@@ -1,7 +1,13 @@
 #!/usr/bin/env python3
 """numpy baseline for `npm run bench`: what a competent researcher would write.
 
-    python3 numpy_baseline.py DB OUT
+    python3 numpy_baseline.py [--layout gen1|gen2] DB OUT
+
+Reads either generation of panic-tda database, told apart by its tables (or
+by --layout): gen1 (Python era: run/invocation/embedding, type 'TEXT', bare
+32-hex ids, naive timestamps) or gen2 (Elixir era: runs/invocations/embeddings,
+type 'text', hyphenated ids, ISO timestamps with Z, the image blob stored before
+type/model/id in each invocation row).
 
 One SQL scan, vectors copied into float32 matrices per (model, dim), drift
 vectorised in float64, the whole frame (13 columns) built in output order.
@@ -14,16 +20,46 @@ import sys
 
 import numpy as np
 
+LAYOUTS = {
+    # tables (run, invocation, embedding), the text-invocation condition, the timestamp expression
+    "gen1": (("run", "invocation", "embedding"), "i.type = 'TEXT'", "{}"),
+    # `output_image IS NULL` first: SQLite decides it from the record header, whereas
+    # reading `type` (stored after the image) on an image row walks the blob's overflow
+    # pages. The trailing Z goes in SQL (numpy warns on timezone suffixes; they are all UTC).
+    "gen2": (("runs", "invocations", "embeddings"), "i.output_image IS NULL AND i.type = 'text'", "rtrim({}, 'Z')"),
+}
+
 QUERY = """
-SELECT e.id, e.invocation_id, e.embedding_model, e.started_at, e.completed_at,
+SELECT e.id, e.invocation_id, e.embedding_model, {started}, {completed},
        i.run_id, i.sequence_number, i.model, i.output_text,
        r.initial_prompt, r.network, r.experiment_id, e.vector
-FROM embedding e JOIN invocation i ON i.id = e.invocation_id JOIN run r ON r.id = i.run_id
-WHERE i.type = 'TEXT' AND r.initial_prompt NOT IN ('yeah', 'nah')
+FROM {embedding} e JOIN {invocation} i ON i.id = e.invocation_id JOIN {run} r ON r.id = i.run_id
+WHERE {text} AND r.initial_prompt NOT IN ('yeah', 'nah')
 ORDER BY i.run_id, e.embedding_model, i.sequence_number, e.id
 """
 # Sorting in SQL is faster than np.lexsort afterwards (measured: free vs ~0.25 s on
-# 200k rows): SQLite walks ix_invocation_run_id and only sorts within each run.
+# 200k rows): SQLite walks the invocations' run_id index and only sorts within each run.
+
+
+def detect_layout(con):
+    """The layout whose three tables are all there; an error if neither or both."""
+    tables = {name for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    found = [name for name, (t, _, _) in LAYOUTS.items() if set(t) <= tables]
+    if len(found) != 1:
+        sys.exit(f"numpy_baseline: cannot tell the database's layout (complete table sets: {found or 'none'}); pass --layout")
+    return found[0]
+
+
+def query(layout):
+    (run, invocation, embedding), text, timestamp = LAYOUTS[layout]
+    return QUERY.format(
+        started=timestamp.format("e.started_at"),
+        completed=timestamp.format("e.completed_at"),
+        run=run,
+        invocation=invocation,
+        embedding=embedding,
+        text=text,
+    )
 
 # Rows per matrix block and vectorised step. Small enough (25 MB of float64 at
 # 768-d) for malloc to reuse the temporaries instead of mapping fresh pages.
@@ -42,14 +78,16 @@ def reference(model, text):
 
 
 def hyphenate(u):
+    """Bare 32-hex ids (gen1) hyphenated 8-4-4-4-12; hyphenated ones (gen2) pass through."""
     return f"{u[0:8]}-{u[8:12]}-{u[12:16]}-{u[16:20]}-{u[20:32]}" if u is not None and len(u) == 32 else u
 
 
-def main(db, out):
+def main(db, out, layout=None):
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    sql = query(layout or detect_layout(con))
     meta = []  # the frame's 12 source columns, one tuple per row
     groups = {}  # (model, dim) -> [float32 blocks of CHUNK rows, rows used in the last, frame row indices, prompts]
-    for row in con.execute(QUERY):
+    for row in con.execute(sql):
         blob = row[12]
         if type(blob) is bytes and len(blob) % 4 == 0 and len(blob) > 0:
             g = groups.get((row[2], len(blob) // 4))
@@ -113,4 +151,10 @@ def main(db, out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    args = sys.argv[1:]
+    chosen = None
+    if len(args) == 4 and args[0] == "--layout" and args[1] in LAYOUTS:
+        chosen, args = args[1], args[2:]
+    if len(args) != 2:
+        sys.exit("usage: numpy_baseline.py [--layout gen1|gen2] DB OUT")
+    main(args[0], args[1], chosen)

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Independent float64 oracle for panic-drift (shares no code with the product).
 
-Reads a first-generation panic-tda SQLite database read-only and prints one JSON
-line per output row, in output order (run_id, embedding_model, sequence_number, id):
+Reads a panic-tda SQLite database read-only, of the first generation (tables
+run/invocation/embedding, type 'TEXT', 32-hex ids, naive timestamps) or the
+second (runs/invocations/embeddings, type 'text', hyphenated ids, ISO 8601
+timestamps with 'Z'), and prints one JSON line per output row, in output order
+(run_id, embedding_model, sequence_number, id):
 
     python3 drift_oracle.py DB [--metric euclid|cosine] [--exclude TEXT ...]
                                [--no-exclude] [--prompt-vectors FILE.json]
@@ -15,6 +18,7 @@ import json
 import re
 import sqlite3
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -58,16 +62,25 @@ def hyphenate(uid):
     return s
 
 
-TS_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d+))?$")
+TS_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$")
 
 
 def timestamp(value):
+    """Naive UTC text with microseconds; an ISO 8601 offset (or Z) is moved to UTC."""
     if value is None:
         return None
     m = TS_RE.match(str(value))
     if not m:
         return str(value)
-    return f"{m.group(1)} {m.group(2)}.{(m.group(3) or '').ljust(6, '0')[:6]}"
+    micros = (m.group(3) or "").ljust(6, "0")[:6]
+    zone = m.group(4)
+    if zone is None or zone == "Z":
+        return f"{m.group(1)} {m.group(2)}.{micros}"
+    digits = zone[1:].replace(":", "")
+    offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    local = datetime.strptime(f"{m.group(1)} {m.group(2)}", "%Y-%m-%d %H:%M:%S")
+    utc = local - offset if zone[0] == "+" else local + offset
+    return f"{utc.strftime('%Y-%m-%d %H:%M:%S')}.{micros}"
 
 
 def network_text(value):
@@ -103,12 +116,24 @@ QUERY = """
 SELECT e.id, e.invocation_id, e.embedding_model, e.started_at, e.completed_at,
        i.run_id, i.sequence_number, i.model, i.output_text,
        r.initial_prompt, r.network, r.experiment_id, e.vector
-FROM embedding e
-JOIN invocation i ON i.id = e.invocation_id
-JOIN run r ON r.id = i.run_id
-WHERE i.type = 'TEXT'
+FROM {embedding} e
+JOIN {invocation} i ON i.id = e.invocation_id
+JOIN {run} r ON r.id = i.run_id
+WHERE i.type = '{text}'
 ORDER BY i.run_id, e.embedding_model, i.sequence_number, e.id
 """
+
+# (run, invocation, embedding tables, the type of a text invocation), per generation.
+LAYOUTS = [("run", "invocation", "embedding", "TEXT"), ("runs", "invocations", "embeddings", "text")]
+
+
+def layout_query(con):
+    tables = {name for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    found = [layout for layout in LAYOUTS if set(layout[:3]) <= tables]
+    if len(found) != 1:
+        sys.exit(f"drift_oracle.py: not exactly one panic-tda layout (tables: {sorted(tables)})")
+    run, invocation, embedding, text = found[0]
+    return QUERY.format(run=run, invocation=invocation, embedding=embedding, text=text)
 
 
 def main():
@@ -143,7 +168,7 @@ def main():
     con = sqlite3.connect(db.as_uri() + "?mode=ro" + immutable, uri=True)
     out = sys.stdout
     group, first_blob, previous_blob = None, None, None
-    for row in con.execute(QUERY):
+    for row in con.execute(layout_query(con)):
         (eid, inv_id, model, started, completed, run_id, seq, text_model, text,
          prompt, network, exp_id, blob) = row
         if prompt in excluded:

@@ -1,7 +1,11 @@
 /**
- * Deterministic generator of first-generation ("Python era") panic-tda SQLite
- * databases, for tests and benchmarks. Independent of the product code: it only
- * writes what SQLModel/SQLAlchemy would have written.
+ * Deterministic generator of panic-tda SQLite databases, for tests and
+ * benchmarks, in either layout: first generation ("Python era", what
+ * SQLModel/SQLAlchemy wrote) or second generation ("Elixir era", what
+ * Ash/ecto_sqlite3 write). Independent of the product code. The same options
+ * and seed plan the same experiment in both: runs, invocations, texts,
+ * vectors, timestamps and ids; the second generation leaves out what its
+ * constraints would refuse (see `PanicDbLayout`).
  */
 import { existsSync, rmSync } from "node:fs";
 import { endianness } from "node:os";
@@ -20,6 +24,62 @@ export const PANIC_DDL: readonly string[] = [
   "CREATE TABLE embedding (id CHAR(32) NOT NULL, started_at DATETIME, completed_at DATETIME, invocation_id CHAR(32) NOT NULL, embedding_model VARCHAR NOT NULL, vector BLOB, PRIMARY KEY (id), FOREIGN KEY(invocation_id) REFERENCES invocation (id))",
   "CREATE INDEX ix_embedding_invocation_id ON embedding (invocation_id)",
 ];
+
+/**
+ * Second generation: the statements upstream's migrations
+ * (priv/repo/migrations, ash_sqlite-generated) make ecto_sqlite3 run, in
+ * order, for the tables panic-drift reads, so that the result is what SQLite
+ * holds after them (column order included: `output_image` sits before
+ * `type`, `model` and `id`; `vector` before `embedding_model` and `id`).
+ * ids are `:uuid` (TEXT, hyphenated), timestamps `:utc_datetime_usec`
+ * (TEXT, ISO 8601 with `Z`), arrays JSON TEXT.
+ */
+export const ELIXIR_DDL: readonly string[] = [
+  // 20260202074101_initial_setup
+  'CREATE TABLE "runs" ("experiment_id" TEXT NOT NULL CONSTRAINT "runs_experiment_id_fkey" REFERENCES "experiments"("id"), "updated_at" TEXT NOT NULL, "inserted_at" TEXT NOT NULL, "initial_prompt" TEXT NOT NULL, "max_length" INTEGER NOT NULL, "seed" INTEGER NOT NULL, "network" TEXT NOT NULL, "id" TEXT NOT NULL PRIMARY KEY)',
+  'CREATE TABLE "persistence_diagrams" ("run_id" TEXT NOT NULL CONSTRAINT "persistence_diagrams_run_id_fkey" REFERENCES "runs"("id"), "updated_at" TEXT NOT NULL, "inserted_at" TEXT NOT NULL, "completed_at" TEXT, "started_at" TEXT NOT NULL, "diagram_data" BLOB, "embedding_model" TEXT NOT NULL, "id" TEXT NOT NULL PRIMARY KEY)',
+  'CREATE UNIQUE INDEX "persistence_diagrams_unique_run_model_index" ON "persistence_diagrams" ("run_id", "embedding_model")',
+  'CREATE TABLE "invocations" ("input_invocation_id" TEXT CONSTRAINT "invocations_input_invocation_id_fkey" REFERENCES "invocations"("id"), "run_id" TEXT NOT NULL CONSTRAINT "invocations_run_id_fkey" REFERENCES "runs"("id"), "updated_at" TEXT NOT NULL, "inserted_at" TEXT NOT NULL, "completed_at" TEXT, "started_at" TEXT NOT NULL, "output_image" BLOB, "output_text" TEXT, "sequence_number" INTEGER NOT NULL, "seed" INTEGER NOT NULL, "type" TEXT NOT NULL, "model" TEXT NOT NULL, "id" TEXT NOT NULL PRIMARY KEY)',
+  'CREATE TABLE "experiments" ("updated_at" TEXT NOT NULL, "inserted_at" TEXT NOT NULL, "completed_at" TEXT, "started_at" TEXT, "max_length" INTEGER NOT NULL, "embedding_models" TEXT NOT NULL, "prompts" TEXT NOT NULL, "seeds" TEXT NOT NULL, "networks" TEXT NOT NULL, "id" TEXT NOT NULL PRIMARY KEY)',
+  'CREATE TABLE "embeddings" ("invocation_id" TEXT NOT NULL CONSTRAINT "embeddings_invocation_id_fkey" REFERENCES "invocations"("id"), "updated_at" TEXT NOT NULL, "inserted_at" TEXT NOT NULL, "completed_at" TEXT, "started_at" TEXT NOT NULL, "vector" BLOB NOT NULL, "embedding_model" TEXT NOT NULL, "id" TEXT NOT NULL PRIMARY KEY)',
+  'CREATE UNIQUE INDEX "embeddings_unique_invocation_model_index" ON "embeddings" ("invocation_id", "embedding_model")',
+  'CREATE TABLE "embedding_clusters" ("medoid_embedding_id" TEXT CONSTRAINT "embedding_clusters_medoid_embedding_id_fkey" REFERENCES "embeddings"("id"), "clustering_result_id" TEXT NOT NULL CONSTRAINT "embedding_clusters_clustering_result_id_fkey" REFERENCES "clustering_results"("id"), "embedding_id" TEXT NOT NULL CONSTRAINT "embedding_clusters_embedding_id_fkey" REFERENCES "embeddings"("id"), "updated_at" TEXT NOT NULL, "inserted_at" TEXT NOT NULL, "id" TEXT NOT NULL PRIMARY KEY)',
+  `CREATE TABLE "clustering_results" ("updated_at" TEXT NOT NULL, "inserted_at" TEXT NOT NULL, "completed_at" TEXT, "started_at" TEXT NOT NULL, "parameters" TEXT DEFAULT ('{}'), "algorithm" TEXT NOT NULL, "embedding_model" TEXT NOT NULL, "id" TEXT NOT NULL PRIMARY KEY)`,
+  'CREATE UNIQUE INDEX "embedding_clusters_unique_embedding_clustering_index" ON "embedding_clusters" ("embedding_id", "clustering_result_id")',
+  // 20260207043602_add_validations_and_identities
+  'CREATE UNIQUE INDEX "runs_unique_experiment_run_index" ON "runs" ("experiment_id", "seed", "initial_prompt")',
+  'CREATE UNIQUE INDEX "invocations_unique_run_sequence_index" ON "invocations" ("run_id", "sequence_number")',
+  'ALTER TABLE "clustering_results" ADD COLUMN "experiment_id" TEXT NOT NULL CONSTRAINT "clustering_results_experiment_id_fkey" REFERENCES "experiments"("id")',
+  // 20260207053414_simplify_experiment_model
+  'DROP INDEX IF EXISTS "runs_unique_experiment_run_index"',
+  'ALTER TABLE "runs" DROP COLUMN "seed"',
+  'ALTER TABLE "runs" ADD COLUMN "run_number" INTEGER NOT NULL',
+  'CREATE UNIQUE INDEX "runs_unique_experiment_run_index" ON "runs" ("experiment_id", "initial_prompt", "run_number")',
+  'ALTER TABLE "invocations" DROP COLUMN "seed"',
+  'ALTER TABLE "experiments" DROP COLUMN "seeds"',
+  'ALTER TABLE "experiments" DROP COLUMN "networks"',
+  'ALTER TABLE "experiments" ADD COLUMN "network" TEXT NOT NULL',
+  'ALTER TABLE "experiments" ADD COLUMN "num_runs" INTEGER NOT NULL',
+  // 20260207065950_add_networks_to_experiments
+  'DROP INDEX IF EXISTS "runs_unique_experiment_run_index"',
+  'CREATE UNIQUE INDEX "runs_unique_experiment_run_index" ON "runs" ("experiment_id", "network", "initial_prompt", "run_number")',
+  'ALTER TABLE "experiments" DROP COLUMN "network"',
+  'ALTER TABLE "experiments" ADD COLUMN "networks" TEXT NOT NULL',
+  // 20260327035722_add_lyapunov_results
+  'CREATE TABLE "lyapunov_results" ("experiment_id" TEXT NOT NULL CONSTRAINT "lyapunov_results_experiment_id_fkey" REFERENCES "experiments"("id"), "updated_at" TEXT NOT NULL, "inserted_at" TEXT NOT NULL, "completed_at" TEXT, "started_at" TEXT NOT NULL, "lyapunov_data" BLOB, "prompt" TEXT NOT NULL, "network" TEXT NOT NULL, "embedding_model" TEXT NOT NULL, "id" TEXT NOT NULL PRIMARY KEY)',
+  'CREATE UNIQUE INDEX "lyapunov_results_unique_experiment_network_prompt_model_index" ON "lyapunov_results" ("experiment_id", "network", "prompt", "embedding_model")',
+  // 20260519064359_add_clustering_layer
+  'ALTER TABLE "clustering_results" ADD COLUMN "layer" INTEGER DEFAULT 0 NOT NULL',
+  'CREATE UNIQUE INDEX "clustering_results_unique_layer_index" ON "clustering_results" ("experiment_id", "embedding_model", "algorithm", "layer")',
+  // 20260519233115_drop_experiment_from_clustering
+  'DROP INDEX IF EXISTS "clustering_results_unique_layer_index"',
+  'ALTER TABLE "clustering_results" DROP COLUMN "experiment_id"',
+  'CREATE UNIQUE INDEX "clustering_results_unique_layer_index" ON "clustering_results" ("embedding_model", "algorithm", "layer")',
+];
+
+/** Ecto's own bookkeeping table, and the versions of upstream's migrations it records. */
+const ECTO_MIGRATIONS_DDL = 'CREATE TABLE IF NOT EXISTS "schema_migrations" ("version" INTEGER PRIMARY KEY, "inserted_at" TEXT)';
+const ELIXIR_MIGRATIONS = [20260202074101, 20260207043602, 20260207053414, 20260207065950, 20260327035722, 20260519064359, 20260519233115];
 
 /** Tables real databases also carry; panic-drift must ignore them. Shapes are plausible, not exact. */
 const OTHER_DDL: readonly string[] = [
@@ -54,7 +114,32 @@ export interface TextContext {
   rng: Rng;
 }
 
+/**
+ * Which generation's database to write. `"gen2"` writes the same planned
+ * experiment as `"gen1"`, but only what upstream's second generation could
+ * hold (its NOT NULL, UNIQUE and foreign-key constraints, enforced by
+ * ecto_sqlite3, and Ash's validations):
+ * - no NULL vectors (`embeddings.vector` is NOT NULL; its engine inserts an
+ *   embedding once computed): rows planned with a NULL vector (the
+ *   `nullVector` edge case, the unfinished runs' last text step, `vectorFor`
+ *   returning null) are not written, as in a running experiment;
+ * - no duplicate (invocation, embedding model) (a UNIQUE index): the
+ *   `duplicateEmbedding` copy is not written (the row it copies is);
+ * - no orphan embedding (foreign keys are on): not written;
+ * - no run without an experiment (`runs.experiment_id` NOT NULL): the
+ *   `nullExperiment` run belongs to a second experiment instead;
+ * - no empty initial prompt (Ash refuses it): the `emptyPrompt` run, its
+ *   invocations and embeddings are not written (so no `zeroReference` rows).
+ * Everything else (zero vectors, NaN/Inf, bad lengths, empty blobs, wrong
+ * dimensions, image embeddings, excluded prompts, unicode) is written as in
+ * the first generation. `edgeRows` lists, per layout, only rows written
+ * whose edge case still holds.
+ */
+export type PanicDbLayout = "gen1" | "gen2";
+
 export interface PanicDbOptions {
+  /** Which generation's database to write. Default "gen1". */
+  layout?: PanicDbLayout;
   /** Ordinary runs (edge-case runs are added on top). Default 4. */
   runs?: number;
   /** max_length: invocations per complete run. Default 10. */
@@ -82,9 +167,19 @@ export interface PanicDbOptions {
 
 export interface PanicDbManifest {
   path: string;
-  /** Raw 32-hex run ids in creation order (edge-case runs last). */
+  layout: PanicDbLayout;
+  /**
+   * Raw 32-hex run ids in creation order (edge-case runs last), of the runs
+   * written. All ids in the manifest are raw 32-hex whatever the layout (the
+   * second generation stores them hyphenated).
+   */
   runIds: string[];
+  /** The main experiment first; with `gen2` edge cases, the `nullExperiment` run's own second. */
   experimentIds: string[];
+  /** Each written run's experiment (null: none), by run id. */
+  runExperiments: Record<string, string | null>;
+  /** What was planned but not written in this layout (see PanicDbLayout): run ids and embedding ids. */
+  notWritten: { runs: string[]; embeddings: string[] };
   invocationCount: number;
   /** Rows in the embedding table, orphans included. */
   embeddingCount: number;
@@ -317,6 +412,22 @@ function datetimeText(micros: number): string {
   return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${frac}`;
 }
 
+/** ecto_sqlite3's `:utc_datetime_usec` storage: `DateTime.to_iso8601`, e.g. `2025-03-03T09:00:00.123456Z`. */
+function isoText(micros: number): string {
+  const text = datetimeText(micros);
+  return `${text.slice(0, 10)}T${text.slice(11)}Z`;
+}
+
+/** Jason's encoding of a list (ecto_sqlite3's arrays): compact, non-ASCII as is. */
+function jasonJson(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+/** A 32-hex id as a hyphenated UUID (8-4-4-4-12), as the second generation stores ids. */
+function hyphenated(id: string): string {
+  return `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`;
+}
+
 function f32Bytes(v: Float32Array): Buffer {
   return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 }
@@ -366,6 +477,8 @@ interface EmbeddingPlan {
   model: EmbeddingModelSpec;
   kind: EdgeKind | null;
   tags: string[];
+  /** The `duplicateEmbedding` copy (not the row it copies). */
+  duplicate?: boolean;
 }
 
 const DEFAULT_PROMPTS = [
@@ -452,7 +565,7 @@ export function makePanicDb(path: string, options: PanicDbOptions = {}): PanicDb
 
   // --- invocations (texts are generated here, in run order)
   const invocations: InvocationPlan[] = [];
-  const timestamps = new Map<InvocationPlan, [string, string]>();
+  const timestamps = new Map<InvocationPlan, [number, number]>();
   for (const run of runs) {
     const textRng = new Rng(seed, 1000 + run.index);
     let previousText = run.prompt;
@@ -470,7 +583,7 @@ export function makePanicDb(path: string, options: PanicDbOptions = {}): PanicDb
       const completed = started + 500_000 + misc.int(2_500_000);
       t = completed + 1_000_000;
       const inv: InvocationPlan = { id: ids.hex32(), run, seq, type, text, completedMicros: completed };
-      timestamps.set(inv, [datetimeText(started), datetimeText(completed)]);
+      timestamps.set(inv, [started, completed]);
       invocations.push(inv);
     }
   }
@@ -511,7 +624,7 @@ export function makePanicDb(path: string, options: PanicDbOptions = {}): PanicDb
     });
     const dupOf = slots[perRow.length] as EmbeddingPlan;
     dupOf.tags.push("duplicateEmbedding");
-    addEmbedding(dupOf.inv, dupOf.model, null, ["duplicateEmbedding"]);
+    addEmbedding(dupOf.inv, dupOf.model, null, ["duplicateEmbedding"]).duplicate = true;
 
     const firstText = textByRun.get(ordinaryRuns[0]!)?.[0];
     // A real model name with no built-in reference.
@@ -526,41 +639,48 @@ export function makePanicDb(path: string, options: PanicDbOptions = {}): PanicDb
     addEmbedding(image, edgeModel, null, ["imageEmbedding"]);
   }
 
-  // --- manifest (computed from the plan, before storage order changes)
-  const edgeRows: Record<string, string[]> = {};
-  if (edge) {
-    for (const name of EDGE_CASES) edgeRows[name] = [];
-    for (const p of plans) {
-      const tags = new Set<string>(p.tags);
-      if (p.kind) tags.add(p.kind);
-      if (p.inv?.run.tags.includes("unfinishedRun")) tags.add("unfinishedRun");
-      if (builtinDim(p.model.name) === undefined) tags.add("missingReference");
-      if (p.inv?.run.prompt === "" && (p.model.name === "Dummy2" || p.model.name === "DummyText2")) tags.add("zeroReference");
-      for (const tag of tags) edgeRows[tag]?.push(p.id);
-    }
-  }
-  const excluded = new Set(["yeah", "nah"]);
-  const textEmbeddingRows = plans.filter((p) => p.inv?.type === "TEXT" && !excluded.has(p.inv.run.prompt)).length;
+  // --- what this layout writes (see PanicDbLayout)
+  const layout = options.layout ?? "gen1";
+  const gen2 = layout === "gen2";
+  // Upstream's second generation: every run belongs to an experiment; the run planned
+  // without one gets its own (an id from a stream of its own: no other id changes).
+  const secondExperimentId = gen2 && runs.some((r) => r.experimentId === null) ? new Rng(seed, 4).hex32() : null;
+  const experimentOf = (run: RunPlan): string | null => run.experimentId ?? secondExperimentId;
+  const writtenRuns = gen2 ? runs.filter((r) => r.prompt.trim() !== "") : runs;
+  const runWritten = new Set(writtenRuns);
+  // Rows whose presence does not depend on their vector; gen2 also drops NULL vectors, found while writing.
+  const planWritten = (p: EmbeddingPlan): boolean =>
+    !gen2 || (p.inv !== undefined && runWritten.has(p.inv.run) && p.duplicate !== true && p.kind !== "nullVector");
   const vectorRngIndex = new Map(plans.map((p, i) => [p, i]));
+  const planned = [...plans]; // output-like order, for the manifest's lists
   if (options.shuffle ?? true) shuffler.shuffle(plans);
 
   // --- write
   for (const suffix of ["", "-wal", "-shm", "-journal"]) if (existsSync(path + suffix)) rmSync(path + suffix);
+  const written = new Set<EmbeddingPlan>();
+  let invocationCount = 0;
+  if (gen2) {
+    // Upstream's migrations, on a connection of their own (as ecto's migrator runs them): a
+    // connection that ran ALTER TABLE … DROP COLUMN fails the final checkpoint ("database table
+    // is locked").
+    const migrator = new Database(path);
+    try {
+      for (const sql of [ECTO_MIGRATIONS_DDL, ...ELIXIR_DDL]) migrator.exec(sql);
+    } finally {
+      migrator.close();
+    }
+  }
   const db = new Database(path);
   try {
     // Built without a journal (a WAL would write every page twice: ~40% slower),
     // switched to WAL once filled: the file ends up exactly as a WAL database.
     db.pragma("journal_mode = OFF");
     db.pragma("synchronous = OFF");
-    // better-sqlite3 enforces foreign keys by default; the orphan row needs them off (as SQLite's default).
-    db.pragma("foreign_keys = OFF");
+    // better-sqlite3 enforces foreign keys by default; the first generation's orphan row needs
+    // them off (as SQLite's default). ecto_sqlite3 turns them on: the second generation keeps them.
+    db.pragma(`foreign_keys = ${gen2 ? "ON" : "OFF"}`);
     db.pragma("cache_size = -65536");
-    for (const sql of [...PANIC_DDL, ...OTHER_DDL]) db.exec(sql);
-
-    const insExperiment = db.prepare("INSERT INTO experimentconfig VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    const insRun = db.prepare("INSERT INTO run VALUES (?, ?, ?, ?, ?, ?)");
-    const insInvocation = db.prepare("INSERT INTO invocation VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    const insEmbedding = db.prepare("INSERT INTO embedding VALUES (?, ?, ?, ?, ?, ?)");
+    if (!gen2) for (const sql of [...PANIC_DDL, ...OTHER_DDL]) db.exec(sql);
 
     const image = Buffer.alloc(imageBytes);
     const vectorBuffers = new Map<number, Float32Array>(); // one reused buffer per dim: bind copies it
@@ -625,53 +745,182 @@ export function makePanicDb(path: string, options: PanicDbOptions = {}): PanicDb
       }
     };
 
-    db.transaction(() => {
-      const t0 = BASE_MICROS - 60_000_000;
-      insExperiment.run(
-        experimentId,
-        pyJson(networks),
-        pyJson(runs.filter((r) => r.experimentId).map((r) => r.seed)),
-        pyJson(prompts),
-        pyJson(models.map((m) => m.name)),
-        steps,
-        datetimeText(t0 + 123_456),
-        edge || unfinished > 0 ? null : datetimeText(BASE_MICROS + runs.length * 3_600_000_000 + 654_321),
-      );
-      for (const run of runs) insRun.run(run.id, pyJson(run.network), run.seed, steps, run.prompt, run.experimentId);
-      let previous: InvocationPlan | undefined;
-      for (const inv of invocations) {
-        const input = previous && previous.run === inv.run ? previous.id : null;
-        let blob: Buffer | null = null;
-        if (inv.type === "IMAGE") {
-          for (let i = 0; i < imageBytes; i++) image[i] = misc.int(256);
-          blob = image;
+    /** One embedding row's timestamps and vector, from its own stream: the same in any storage order and layout. */
+    const embeddingContent = (p: EmbeddingPlan): { started: number; completed: number | null; blob: Buffer | null } => {
+      const rng = new Rng(seed, 1_000_000 + (vectorRngIndex.get(p) ?? 0));
+      const started = (p.inv?.completedMicros ?? BASE_MICROS) + 1_000_000 + rng.int(60_000_000);
+      const completed = p.kind === "nullVector" ? null : started + 10_000 + rng.int(500_000);
+      return { started, completed, blob: vectorBlob(p, rng) };
+    };
+    /** One IMAGE invocation's output bytes (drawn for every planned image, so that layouts agree). */
+    const imageFor = (inv: InvocationPlan): Buffer | null => {
+      if (inv.type !== "IMAGE") return null;
+      for (let i = 0; i < imageBytes; i++) image[i] = misc.int(256);
+      return image;
+    };
+    const t0 = BASE_MICROS - 60_000_000;
+    const experimentStarted = t0 + 123_456;
+    const experimentCompleted = edge || unfinished > 0 ? null : BASE_MICROS + runs.length * 3_600_000_000 + 654_321;
+
+    if (!gen2) {
+      const insExperiment = db.prepare("INSERT INTO experimentconfig VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      const insRun = db.prepare("INSERT INTO run VALUES (?, ?, ?, ?, ?, ?)");
+      const insInvocation = db.prepare("INSERT INTO invocation VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      const insEmbedding = db.prepare("INSERT INTO embedding VALUES (?, ?, ?, ?, ?, ?)");
+      db.transaction(() => {
+        insExperiment.run(
+          experimentId,
+          pyJson(networks),
+          pyJson(runs.filter((r) => r.experimentId).map((r) => r.seed)),
+          pyJson(prompts),
+          pyJson(models.map((m) => m.name)),
+          steps,
+          datetimeText(experimentStarted),
+          experimentCompleted === null ? null : datetimeText(experimentCompleted),
+        );
+        for (const run of runs) insRun.run(run.id, pyJson(run.network), run.seed, steps, run.prompt, run.experimentId);
+        let previous: InvocationPlan | undefined;
+        for (const inv of invocations) {
+          const input = previous && previous.run === inv.run ? previous.id : null;
+          const blob = imageFor(inv);
+          const [started, completed] = timestamps.get(inv) ?? [0, 0];
+          const model = inv.run.network[inv.seq % inv.run.network.length] ?? "";
+          insInvocation.run(inv.id, datetimeText(started), datetimeText(completed), model, inv.type, inv.run.seed, inv.run.id, inv.seq, input, inv.text, blob);
+          invocationCount++;
+          previous = inv;
         }
-        const [started, completed] = timestamps.get(inv) ?? [null, null];
-        const model = inv.run.network[inv.seq % inv.run.network.length] ?? "";
-        insInvocation.run(inv.id, started, completed, model, inv.type, inv.run.seed, inv.run.id, inv.seq, input, inv.text, blob);
-        previous = inv;
-      }
-      for (const p of plans) {
-        // Per-row stream: the row's content does not depend on the storage order.
-        const rng = new Rng(seed, 1_000_000 + (vectorRngIndex.get(p) ?? 0));
-        const base = (p.inv?.completedMicros ?? BASE_MICROS) + 1_000_000 + rng.int(60_000_000);
-        const started = datetimeText(base);
-        const completed = p.kind === "nullVector" ? null : datetimeText(base + 10_000 + rng.int(500_000));
-        insEmbedding.run(p.id, started, completed, p.invocationId, p.model.name, vectorBlob(p, rng));
-      }
-    })();
+        for (const p of plans) {
+          const { started, completed, blob } = embeddingContent(p);
+          insEmbedding.run(p.id, datetimeText(started), completed === null ? null : datetimeText(completed), p.invocationId, p.model.name, blob);
+          written.add(p);
+        }
+      })();
+    } else {
+      const insExperiment = db.prepare(
+        'INSERT INTO "experiments" ("id", "networks", "num_runs", "prompts", "embedding_models", "max_length", "started_at", "completed_at", "inserted_at", "updated_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      );
+      const insRun = db.prepare(
+        'INSERT INTO "runs" ("id", "experiment_id", "network", "run_number", "max_length", "initial_prompt", "inserted_at", "updated_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      );
+      const insInvocation = db.prepare(
+        'INSERT INTO "invocations" ("id", "run_id", "input_invocation_id", "sequence_number", "type", "model", "output_text", "output_image", "started_at", "completed_at", "inserted_at", "updated_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      );
+      const insEmbedding = db.prepare(
+        'INSERT INTO "embeddings" ("id", "invocation_id", "embedding_model", "vector", "started_at", "completed_at", "inserted_at", "updated_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      );
+      db.transaction(() => {
+        // run_number counts the runs of one (experiment, network, prompt): a UNIQUE index holds them apart.
+        const runNumbers = new Map<string, number>();
+        const runNumber = new Map<RunPlan, number>();
+        for (const run of writtenRuns) {
+          const key = JSON.stringify([experimentOf(run), run.network, run.prompt]);
+          const n = runNumbers.get(key) ?? 0;
+          runNumbers.set(key, n + 1);
+          runNumber.set(run, n);
+        }
+        for (const id of [experimentId, secondExperimentId]) {
+          if (id === null) continue;
+          const own = writtenRuns.filter((r) => experimentOf(r) === id);
+          const mine = id === experimentId;
+          const numRuns = Math.max(1, ...own.map((r) => (runNumber.get(r) ?? 0) + 1));
+          const updated = experimentCompleted ?? experimentStarted;
+          insExperiment.run(
+            hyphenated(id),
+            jasonJson(mine ? networks : [...new Set(own.map((r) => JSON.stringify(r.network)))].map((n) => JSON.parse(n) as string[])),
+            numRuns,
+            jasonJson(mine ? prompts : [...new Set(own.map((r) => r.prompt))]),
+            jasonJson(models.map((m) => m.name)),
+            steps,
+            isoText(experimentStarted),
+            experimentCompleted === null ? null : isoText(experimentCompleted),
+            isoText(t0),
+            isoText(updated),
+          );
+        }
+        for (const run of writtenRuns) {
+          const inserted = isoText(BASE_MICROS + run.index * 3_600_000_000 - 500_000);
+          insRun.run(hyphenated(run.id), hyphenated(experimentOf(run)!), jasonJson(run.network), runNumber.get(run), steps, run.prompt, inserted, inserted);
+        }
+        let previous: InvocationPlan | undefined;
+        for (const inv of invocations) {
+          const input = previous && previous.run === inv.run ? hyphenated(previous.id) : null;
+          const blob = imageFor(inv);
+          previous = inv;
+          if (!runWritten.has(inv.run)) continue;
+          const [started, completed] = timestamps.get(inv) ?? [0, 0];
+          const model = inv.run.network[inv.seq % inv.run.network.length] ?? "";
+          const inserted = isoText(completed + 1_500);
+          insInvocation.run(
+            hyphenated(inv.id),
+            hyphenated(inv.run.id),
+            input,
+            inv.seq,
+            inv.type === "TEXT" ? "text" : "image",
+            model,
+            inv.text,
+            blob,
+            isoText(started),
+            isoText(completed),
+            inserted,
+            inserted,
+          );
+          invocationCount++;
+        }
+        for (const p of plans) {
+          if (!planWritten(p)) continue;
+          const { started, completed, blob } = embeddingContent(p);
+          if (blob === null) continue; // vectorFor gave none: not computed yet, so no row
+          const inserted = isoText((completed ?? started) + 2_000 + (vectorRngIndex.get(p) ?? 0) % 1_000);
+          insEmbedding.run(
+            hyphenated(p.id),
+            hyphenated(p.invocationId),
+            p.model.name,
+            blob,
+            isoText(started),
+            completed === null ? null : isoText(completed),
+            inserted,
+            inserted,
+          );
+          written.add(p);
+        }
+        const migrated = db.prepare('INSERT INTO "schema_migrations" ("version", "inserted_at") VALUES (?, ?)');
+        ELIXIR_MIGRATIONS.forEach((version, i) => migrated.run(version, isoText(t0 - 3_600_000_000 + i * 1_000_000).slice(0, 19)));
+      })();
+    }
     db.pragma("journal_mode = WAL");
     db.pragma("wal_checkpoint(TRUNCATE)"); // the file must be complete without its -wal
   } finally {
     db.close();
   }
 
+  // --- manifest (from the plan in output-like order, of what was written)
+  const kept = planned.filter((p) => written.has(p));
+  // Edge cases that the second generation cannot hold even on the rows it writes.
+  const lost = new Set(gen2 ? ["duplicateEmbedding", "nullExperiment"] : []);
+  const edgeRows: Record<string, string[]> = {};
+  if (edge) {
+    for (const name of EDGE_CASES) edgeRows[name] = [];
+    for (const p of kept) {
+      const tags = new Set<string>(p.tags);
+      if (p.kind) tags.add(p.kind);
+      if (p.inv?.run.tags.includes("unfinishedRun")) tags.add("unfinishedRun");
+      if (builtinDim(p.model.name) === undefined) tags.add("missingReference");
+      if (p.inv?.run.prompt === "" && (p.model.name === "Dummy2" || p.model.name === "DummyText2")) tags.add("zeroReference");
+      for (const tag of tags) if (!lost.has(tag)) edgeRows[tag]?.push(p.id);
+    }
+  }
+  const excluded = new Set(["yeah", "nah"]);
+  const textEmbeddingRows = kept.filter((p) => p.inv?.type === "TEXT" && !excluded.has(p.inv.run.prompt)).length;
+
   return {
     path,
-    runIds: runs.map((r) => r.id),
-    experimentIds: [experimentId],
-    invocationCount: invocations.length,
-    embeddingCount: plans.length,
+    layout,
+    runIds: writtenRuns.map((r) => r.id),
+    experimentIds: secondExperimentId === null ? [experimentId] : [experimentId, secondExperimentId],
+    runExperiments: Object.fromEntries(writtenRuns.map((r) => [r.id, experimentOf(r)])),
+    notWritten: { runs: runs.filter((r) => !runWritten.has(r)).map((r) => r.id), embeddings: planned.filter((p) => !written.has(p)).map((p) => p.id) },
+    invocationCount,
+    embeddingCount: written.size,
     textEmbeddingRows,
     edgeRows,
   };

@@ -10,14 +10,8 @@ import { networkPath } from "./networkPath.js";
 import { parseNaiveTimestampMicros } from "./naiveTimestamp.js";
 import { isSqliteError, sqliteFailure } from "./sqliteFile.js";
 import { hasIndexLeadingWith, requireColumns } from "./sqliteSchema.js";
+import { READ_COLUMNS, textCondition, type SqliteLayout } from "./sqliteLayouts.js";
 import { hyphenateUuid } from "../frame/uuidText.js";
-
-/** Tables and the columns panic-drift reads from them (SQLModel era). */
-export const PYTHON_ERA_TABLES = {
-  run: ["id", "network", "initial_prompt", "experiment_id"],
-  invocation: ["id", "run_id", "sequence_number", "model", "type", "output_text"],
-  embedding: ["id", "invocation_id", "embedding_model", "started_at", "completed_at", "vector"],
-} as const;
 
 interface RunInfo {
   /** The run's id as stored (bound as is in the per-run query). */
@@ -32,53 +26,73 @@ interface RunInfo {
 const EMBEDDING_COLUMNS = "e.id, e.invocation_id, e.embedding_model, e.started_at, e.completed_at";
 const INVOCATION_COLUMNS = "i.sequence_number, i.model, i.output_text";
 
-/*
- * The rows of one run: its TEXT invocations through the run_id index, each
- * joined to its embeddings through the invocation_id index (CROSS JOIN keeps
- * that loop order). Only the needed columns are named, so SQLite never reads
- * output_image_data (its overflow pages stay on disk). Reading run by run,
- * in the output's run order, is what lets the sink stream the frame out
- * without sorting it; it costs the same as a scan in storage order (both
- * visit each embedding page once; measured on the 200k-row bench database).
- */
-const RUN_SQL = `
-  SELECT ${EMBEDDING_COLUMNS}, NULL, ${INVOCATION_COLUMNS}, e.vector
-  FROM invocation AS i
-  CROSS JOIN embedding AS e ON e.invocation_id = i.id
-  WHERE i.run_id = ? AND i.type = 'TEXT'`;
-
 /** With --model: only these embedding models' rows come back (no vector of another model is read out). */
 const MODEL_FILTER = ` AND e.embedding_model IN (SELECT value FROM json_each(?))`;
-
-/*
- * Without those two indexes a per-run query would scan whole tables: then
- * the embedding table is read in storage order, a rowid range at a time,
- * each row joined to its invocation through the primary-key index, and the
- * sink sorts.
- */
-const RANGE_SQL = `
-  SELECT ${EMBEDDING_COLUMNS}, i.run_id, ${INVOCATION_COLUMNS}, e.vector
-  FROM embedding AS e
-  CROSS JOIN invocation AS i ON i.id = e.invocation_id
-  WHERE i.type = 'TEXT' AND e.rowid BETWEEN ? AND ?`;
 
 /** Rowids per unit when reading in storage order. */
 const RANGE_UNIT_ROWS = 65_536;
 
-const RUNS_SQL = `SELECT id, initial_prompt, network, experiment_id FROM run`;
+interface LayoutQueries {
+  readonly run: string;
+  readonly range: string;
+  readonly runs: string;
+  readonly pairs: string;
+  readonly span: string;
+}
 
-// Every text embedding's run and model, in storage order; the vector only tested for NULL
-// (from the record header: the blob is not loaded). Counted in JavaScript: a GROUP BY
-// would sort every row first.
-const PAIRS_SQL = `
+/** The queries for one layout (the same text for every connection, so every reader cuts the same units). */
+function layoutQueries(layout: SqliteLayout): LayoutQueries {
+  const { run, invocation, embedding } = layout.tables;
+  const isText = textCondition(layout);
+  return {
+    /*
+     * The rows of one run: its text invocations through the run_id index,
+     * each joined to its embeddings through the invocation_id index (CROSS
+     * JOIN keeps that loop order). Only the needed columns are named, so
+     * SQLite never reads the image blobs (their overflow pages stay on
+     * disk; see textPrecondition for the second generation). Reading run by
+     * run, in the output's run order, is what lets the sink stream the frame
+     * out without sorting it; it costs the same as a scan in storage order
+     * (both visit each embedding page once; measured on the 200k-row bench
+     * database).
+     */
+    run: `
+  SELECT ${EMBEDDING_COLUMNS}, NULL, ${INVOCATION_COLUMNS}, e.vector
+  FROM ${invocation} AS i
+  CROSS JOIN ${embedding} AS e ON e.invocation_id = i.id
+  WHERE i.run_id = ? AND ${isText}`,
+    /*
+     * Without those two indexes a per-run query would scan whole tables:
+     * then the embedding table is read in storage order, a rowid range at a
+     * time, each row joined to its invocation through the primary-key
+     * index, and the sink sorts.
+     */
+    range: `
+  SELECT ${EMBEDDING_COLUMNS}, i.run_id, ${INVOCATION_COLUMNS}, e.vector
+  FROM ${embedding} AS e
+  CROSS JOIN ${invocation} AS i ON i.id = e.invocation_id
+  WHERE ${isText} AND e.rowid BETWEEN ? AND ?`,
+    runs: `SELECT id, initial_prompt, network, experiment_id FROM ${run}`,
+    // Every text embedding's run and model, in storage order; the vector only tested for NULL
+    // (from the record header: the blob is not loaded). Counted in JavaScript: a GROUP BY
+    // would sort every row first.
+    pairs: `
   SELECT i.run_id, e.embedding_model, e.vector IS NOT NULL
-  FROM embedding AS e
-  CROSS JOIN invocation AS i ON i.id = e.invocation_id
-  WHERE i.type = 'TEXT'`;
+  FROM ${embedding} AS e
+  CROSS JOIN ${invocation} AS i ON i.id = e.invocation_id
+  WHERE ${isText}`,
+    // Two lookups at the ends of the table (min and max in one SELECT would scan an index).
+    span: `SELECT (SELECT min(rowid) FROM ${embedding}), (SELECT max(rowid) FROM ${embedding})`,
+  };
+}
 
-/** A first-generation (Python/SQLModel) panic-tda SQLite database. */
-export class PythonEraSqliteSource implements DriftSource {
-  readonly description = "first-generation (Python era) panic-tda SQLite database";
+/**
+ * A panic-tda SQLite database of either generation (see SqliteLayout: the
+ * layouts differ only in table names and literals, so one reader serves
+ * both).
+ */
+export class SqliteDriftSource implements DriftSource {
+  readonly description: string;
   readonly fingerprint: InputFingerprint;
   readonly ordered: boolean;
   readonly warnings: string[] = [];
@@ -93,13 +107,19 @@ export class PythonEraSqliteSource implements DriftSource {
   private router: BatchesByDimension | undefined;
   private span: { from: number; to: number } = { from: 1, to: 0 };
 
+  private readonly sql: LayoutQueries;
+
   constructor(
     private readonly db: Database.Database,
     readonly path: string,
+    readonly layout: SqliteLayout,
     private readonly filters: SourceFilters = {},
   ) {
-    for (const [table, columns] of Object.entries(PYTHON_ERA_TABLES)) requireColumns(db, path, table, columns);
-    this.ordered = hasIndexLeadingWith(db, path, "invocation", "run_id") && hasIndexLeadingWith(db, path, "embedding", "invocation_id");
+    this.description = layout.description;
+    this.sql = layoutQueries(layout);
+    for (const role of ["run", "invocation", "embedding"] as const) requireColumns(db, path, layout.tables[role], READ_COLUMNS[role]);
+    this.ordered =
+      hasIndexLeadingWith(db, path, layout.tables.invocation, "run_id") && hasIndexLeadingWith(db, path, layout.tables.embedding, "invocation_id");
     // After opening (a reader may create the -wal), before the read snapshot starts.
     this.fingerprint = sqliteFingerprint(path);
   }
@@ -118,8 +138,7 @@ export class PythonEraSqliteSource implements DriftSource {
       this.db.exec("BEGIN");
       // The snapshot starts with the first read.
       this.runs = this.readRuns();
-      // Two lookups at the ends of the table (min and max in one SELECT would scan an index).
-      const span = this.db.prepare("SELECT (SELECT min(rowid) FROM embedding), (SELECT max(rowid) FROM embedding)").raw(true).get() as [
+      const span = this.db.prepare(this.sql.span).raw(true).get() as [
         number | null,
         number | null,
       ];
@@ -178,7 +197,7 @@ export class PythonEraSqliteSource implements DriftSource {
     router.startUnit();
     try {
       if (this.ordered) {
-        const statement = this.db.prepare(RUN_SQL + this.modelClause()).raw(true);
+        const statement = this.db.prepare(this.sql.run + this.modelClause()).raw(true);
         const models = this.modelParameter();
         const runs = this.runs!;
         const last = Math.min(runs.length, (unit + 1) * this.unitSize);
@@ -191,7 +210,7 @@ export class PythonEraSqliteSource implements DriftSource {
           }
         }
       } else {
-        const statement = this.db.prepare(RANGE_SQL + this.modelClause()).raw(true);
+        const statement = this.db.prepare(this.sql.range + this.modelClause()).raw(true);
         const byId = new Map(this.runs!.map((run) => [run.storedId, run]));
         const lo = this.span.from + unit * this.unitSize;
         for (const raw of statement.iterate(lo, Math.min(this.span.to, lo + this.unitSize - 1), ...this.modelParameter()) as IterableIterator<unknown[]>) {
@@ -254,7 +273,7 @@ export class PythonEraSqliteSource implements DriftSource {
     const byId = new Map(this.runs!.map((run) => [run.storedId, run]));
     const pairs = new Map<string, Map<string, { rows: number; rowsWithVector: number }>>();
     try {
-      for (const [runId, model, withVector] of this.db.prepare(PAIRS_SQL + this.modelClause()).raw(true).iterate(...this.modelParameter()) as IterableIterator<unknown[]>) {
+      for (const [runId, model, withVector] of this.db.prepare(this.sql.pairs + this.modelClause()).raw(true).iterate(...this.modelParameter()) as IterableIterator<unknown[]>) {
         const run = byId.get(runId);
         if (run === undefined || excludePrompts.has(run.initialPrompt)) continue;
         let byModel = pairs.get(run.initialPrompt);
@@ -317,7 +336,7 @@ export class PythonEraSqliteSource implements DriftSource {
   /** The runs, in the output's order: by run_id as the frame shows it, compared as UTF-8 bytes like DuckDB. */
   private readRuns(): RunInfo[] {
     let badNetworks = 0;
-    const rows = this.db.prepare(RUNS_SQL).raw(true).all() as unknown[][];
+    const rows = this.db.prepare(this.sql.runs).raw(true).all() as unknown[][];
     const records = rows.map(([id, prompt, network, experimentId]) => {
       const path = networkPath(network);
       if (path === undefined) badNetworks++;
@@ -356,13 +375,4 @@ function classifyVector(value: unknown): [VectorStatus, Uint8Array | null] {
   if (!(value instanceof Uint8Array)) return [VectorStatus.notBlob, null];
   if (value.byteLength % 4 !== 0) return [VectorStatus.badLength, null];
   return [VectorStatus.ok, value];
-}
-
-/** Used by source detection: the tables that mark this generation. */
-export function isPythonEraSchema(tables: ReadonlySet<string>): boolean {
-  return tables.has("run") && tables.has("invocation") && tables.has("embedding");
-}
-
-export function missingPythonEraTable(tables: ReadonlySet<string>): string | undefined {
-  return Object.keys(PYTHON_ERA_TABLES).find((t) => !tables.has(t));
 }
