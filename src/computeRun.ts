@@ -13,10 +13,15 @@ import { baseSettings, currentReferenceDigest, upToDateResult, type ComputeHooks
 import type { PromptVector } from "./reference/promptVector.js";
 import { readPromptVectorsFile } from "./reference/promptVectorsFile.js";
 import { ReferenceResolver } from "./reference/referenceResolver.js";
-import { readCacheMetadata, resultJson, settingsKeyValue, settingsMatch, type CacheSettings } from "./sink/cacheMetadata.js";
-import { RESULT_SLOT_BYTES } from "./sink/resultSlot.js";
+import { incrementalUpdate, type IncrementalUpdate } from "./incrementalUpdate.js";
+import { runTalliesJson, type DriftTally } from "./kernel/driftTally.js";
+import { readCacheMetadata, resultJson, settingsKeyValue, settingsMatch, SNAPSHOT_KEY, type CacheSettings } from "./sink/cacheMetadata.js";
+import { resultSlotBytes } from "./sink/resultSlot.js";
 import type { DriftSource } from "./sources/driftSource.js";
 import { openSource } from "./sources/openSource.js";
+import { PYTHON_ERA } from "./sources/sqliteLayouts.js";
+import { SqliteDriftSource } from "./sources/sqliteSource.js";
+import { EXPORT_FILES } from "./sources/parquetExportProtocol.js";
 
 /** Below this many embedding rows one reader on the main thread is faster. */
 const PARALLEL_MIN_ROWS = 20_000;
@@ -34,26 +39,40 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
     if (plan.reference !== "prompt" && !source.ordered) {
       throw new PanicDriftError(
         "DB_MISSING_INDEX",
-        `--reference ${plan.reference} reads whole runs through the ix_invocation_run_id and ix_embedding_invocation_id indexes, which ${source.path} lacks: recreate them (CREATE INDEX ix_invocation_run_id ON invocation (run_id); CREATE INDEX ix_embedding_invocation_id ON embedding (invocation_id)) on a copy, or use --reference prompt`,
+        `--reference ${plan.reference} reads whole runs through the indexes on the invocations' run_id and the embeddings' invocation_id, which ${source.path} lacks: recreate them (${(source instanceof SqliteDriftSource ? source.layout : PYTHON_ERA).indexes.join("; ")}) on a copy, or use --reference prompt`,
       );
     }
     const userVectors = options.promptVectors === undefined ? [] : await readPromptVectorsFile(options.promptVectors);
-    // Vectors from the reference cache (fetched now if missing) count like the file's; the file wins.
-    const embedded = options.embed === undefined ? [] : await embedMissingReferences(source, userVectors, options.embed, output, new Set(excluded));
-    const fileVectors = [...embedded, ...userVectors];
+    // The input's own reference vectors (a parquet export's prompt rows): below the file, above the built-ins.
+    const stored = plan.reference === "prompt" ? (source.storedReferences?.() ?? []) : [];
+    // Vectors from the reference cache (fetched now if missing) count like the file's; the file wins, and none replaces a stored one.
+    const embedded = options.embed === undefined ? [] : await embedMissingReferences(source, [...userVectors, ...stored], options.embed, output, new Set(excluded));
+    const storedPairs = new Set(stored.map((v) => JSON.stringify([v.initialPrompt, v.embeddingModel])));
+    const fileVectors = [...embedded.filter((v) => !storedPairs.has(JSON.stringify([v.initialPrompt, v.embeddingModel]))), ...userVectors];
     const settings: CacheSettings = {
       ...baseSettings(plan, currentReferenceDigest(options, output)),
       source: source.description,
       input_fingerprint: JSON.stringify(source.fingerprint),
     };
 
+    let update: IncrementalUpdate | undefined;
+    let checkSeconds = 0;
     if (!options.force) {
       const found = await readCacheMetadata(output);
       if (found !== undefined && settingsMatch(found, settings)) return upToDateResult(found, output, metric, started);
+      const checking = performance.now();
+      const planned = incrementalUpdate(found, settings, source, output);
+      if (typeof planned !== "string") update = planned;
+      checkSeconds = (performance.now() - checking) / 1000;
     }
+    // What the next update compares against (taken inside the read snapshot, before reading).
+    const snapshot = update?.state ?? (source.ordered ? source.snapshotState?.() : undefined);
+    const metadata = { ...settingsKeyValue(settings), ...(snapshot === undefined ? {} : { [`panic_drift.${SNAPSHOT_KEY}`]: JSON.stringify(snapshot) }) };
+    const slotBytes = resultSlotBytes(source.runRecords().size);
 
     // Readers start first; DuckDB loads and the sink opens while their threads boot.
-    const streamReady = openDriftStream(source, fileVectors, metric, new Set(excluded), options, early);
+    // An update reads few runs: one reader on this thread.
+    const streamReady = openDriftStream(source, fileVectors, stored, metric, new Set(excluded), update === undefined ? options : { ...options, workers: 1 }, early);
     const sinkReady = import("./sink/parquetSink.js").then(({ ParquetSink }) => ParquetSink.open(output));
     const [streamOpened, sinkOpened] = await Promise.allSettled([streamReady, sinkReady]);
     if (streamOpened.status === "rejected" || sinkOpened.status === "rejected") {
@@ -65,8 +84,12 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
     const sink = sinkOpened.value;
     const stream = streamOpened.value;
     try {
-      await sink.write(stream, source.runRecords(), settingsKeyValue(settings), () => hooks.onProgress?.(stream.progress()));
-      const counts = runCounts(stream);
+      const writing = performance.now();
+      await sink.write(stream, source.runRecords(), metadata, () => hooks.onProgress?.(stream.progress()), { slotBytes, previous: update?.previous });
+      const writeSeconds = (performance.now() - writing) / 1000;
+      const tally = stream.tally();
+      update?.addKept(tally);
+      const counts = runCounts(stream, tally);
       if (options.strict && counts.missing.length > 0) {
         throw new PanicDriftError("MISSING_REFERENCES", `--strict: ${counts.missing[0]}`);
       }
@@ -78,8 +101,9 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
             rows_with_drift: String(counts.rowsWithDrift),
             null_reasons: JSON.stringify(counts.nullReasons),
             warnings: JSON.stringify(warnings),
+            run_tallies: snapshot === undefined ? undefined : runTalliesJson(tally.runs),
           },
-          RESULT_SLOT_BYTES,
+          slotBytes,
         ),
       );
       return {
@@ -91,6 +115,9 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
         metric,
         warnings,
         seconds: (performance.now() - started) / 1000,
+        ...(update === undefined
+          ? {}
+          : { updated: { recomputed_runs: update.recomputed, kept_runs: update.kept, check_seconds: checkSeconds, write_seconds: writeSeconds } }),
       };
     } catch (error) {
       sink.abort();
@@ -115,12 +142,13 @@ interface RunCounts {
 async function openDriftStream(
   source: DriftSource,
   fileVectors: PromptVector[],
+  storedVectors: PromptVector[],
   metric: Metric,
   excludePrompts: ReadonlySet<string>,
   options: ComputeOptions,
   early: EarlyReaders | undefined,
 ): Promise<DriftStream> {
-  const resolver = new ReferenceResolver(fileVectors);
+  const resolver = new ReferenceResolver(fileVectors, storedVectors);
   const streamOptions = {
     excludePrompts,
     reference: options.reference ?? "prompt",
@@ -128,7 +156,8 @@ async function openDriftStream(
     batchRows: options.batchRows ?? 2048,
     lookup: (pair: ReferencePair) => resolver.resolve(pair)?.vector,
   };
-  const workers = options.workers ?? defaultWorkers(source);
+  // A source read by one thread of its own (a parquet export) gets no parallel readers.
+  const workers = Math.min(options.workers ?? defaultWorkers(source), source.maxReaders ?? Infinity);
   if (workers <= 1) return localDriftStream(source, streamOptions);
   const started = early?.readers.threads.length === workers - 1 ? early : undefined;
   if (started !== undefined) started.taken = true;
@@ -139,8 +168,7 @@ async function openDriftStream(
   );
 }
 
-function runCounts(stream: DriftStream): RunCounts {
-  const tally = stream.tally();
+function runCounts(stream: DriftStream, tally: DriftTally): RunCounts {
   const missing = missingReferenceMessages(tally);
   return {
     rows: tally.rows,
@@ -168,5 +196,9 @@ function refuseToOverwriteInput(db: string, output: string): void {
   }
   if (outReal === dbReal || outReal === `${dbReal}-wal` || outReal === `${dbReal}-shm` || outReal === `${dbReal}-journal`) {
     throw new PanicDriftError("OUTPUT_IS_INPUT", `--out ${output} is the database itself: choose another output path`);
+  }
+  // A parquet export directory: none of the files read may be overwritten.
+  if (dirname(outReal) === dbReal && EXPORT_FILES.includes(basename(outReal))) {
+    throw new PanicDriftError("OUTPUT_IS_INPUT", `--out ${output} is one of the export's own files: choose another output path`);
   }
 }

@@ -96,6 +96,11 @@ export function scanWarnings(source: DriftSource, badTimestamps: number): string
   return warnings;
 }
 
+/** Whether a warning is the one about unreadable timestamps (counted per reader, not per run). */
+export function isBadTimestampsWarning(warning: string): boolean {
+  return warning.includes("have a started_at/completed_at that is not");
+}
+
 /** Source and kernel on this thread, unit after unit. */
 export function localDriftStream(source: DriftSource, options: DriftStreamOptions): DriftStream {
   const pairs = new ReferencePairs();

@@ -13,7 +13,7 @@ import { OutputLock } from "./sink/outputLock.js";
 import { FORMAT_VERSION, readCacheMetadata, settingsMatch, type CacheSettings } from "./sink/cacheMetadata.js";
 import { startReaderThreads, stopReaderThreads, type ReaderThreads } from "./parallel/readerThreads.js";
 import { filtersKey, type ScanProgress, type SourceFilters } from "./sources/driftSource.js";
-import { sqliteFingerprint, type InputFingerprint } from "./sources/inputFingerprint.js";
+import { inputFingerprint, type InputFingerprint } from "./sources/inputFingerprint.js";
 import { VERSION } from "./version.js";
 
 /** Upstream's junk test prompts, left out unless told otherwise. */
@@ -76,6 +76,12 @@ export interface ComputeResult {
   metric: Metric;
   warnings: string[];
   seconds: number;
+  /**
+   * Present when an earlier output was updated: runs read again, runs whose
+   * rows were kept from it, and the seconds spent finding what changed and
+   * writing the new file (reading the recomputed runs included).
+   */
+  updated?: { recomputed_runs: number; kept_runs: number; check_seconds: number; write_seconds: number };
 }
 
 export function defaultOutputPath(db: string): string {
@@ -103,6 +109,7 @@ export async function computeDrift(options: ComputeOptions, hooks: ComputeHooks 
     });
   }
   const plan: ComputePlan = { options, metric, reference, output, excluded, started };
+  let likelyUpdate = false;
   if (!options.force) {
     const found = await readCacheMetadata(output);
     const fingerprint = quickFingerprint(options.db);
@@ -111,11 +118,13 @@ export async function computeDrift(options: ComputeOptions, hooks: ComputeHooks 
       // The database file is unchanged since the output was made, so is its kind (`source`).
       const settings = { ...baseSettings(plan, digest), input_fingerprint: JSON.stringify(fingerprint) };
       if (settingsMatch(found, settings, ["source"])) return upToDateResult(found, output, metric, started);
+      likelyUpdate = found.snapshot !== undefined && settingsMatch(found, settings, ["source", "input_fingerprint"]);
     }
   }
   // Another run may be writing this output: wait for it (the heavy half then finds its file up to date).
   const lock = await OutputLock.acquire(output, options.wait ?? 0);
-  const early = startEarlyReaders(options);
+  // An update of an earlier output reads few runs, on this thread: no reader threads to start.
+  const early = likelyUpdate ? undefined : startEarlyReaders(options);
   try {
     const { runCompute } = await import("./computeRun.js");
     return await runCompute(plan, hooks, early);
@@ -144,7 +153,9 @@ function startEarlyReaders(options: ComputeOptions): EarlyReaders | undefined {
   const workers = options.workers ?? Math.min(2, availableParallelism());
   if (workers <= 1) return undefined;
   try {
-    if (options.workers === undefined && statSync(options.db).size < EARLY_READERS_MIN_BYTES) return undefined;
+    const stats = statSync(options.db);
+    // A directory (a parquet export) is read by one DuckDB thread of its own, never by reader threads.
+    if (stats.isDirectory() || (options.workers === undefined && stats.size < EARLY_READERS_MIN_BYTES)) return undefined;
   } catch {
     return undefined; // the full run reports what is wrong with the database
   }
@@ -176,7 +187,7 @@ export function baseSettings(plan: ComputePlan, referenceDigest: string): Omit<C
 
 function quickFingerprint(db: string): InputFingerprint | undefined {
   try {
-    return sqliteFingerprint(db);
+    return inputFingerprint(db);
   } catch {
     return undefined;
   }

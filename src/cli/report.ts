@@ -13,6 +13,10 @@ export function summaryLine(result: ComputeResult): string {
   if (result.status === "up-to-date") {
     return `up to date: ${result.output} (${detail}; metric ${result.metric}) checked in ${seconds}`;
   }
+  if (result.updated !== undefined) {
+    const { recomputed_runs: recomputed, kept_runs: kept } = result.updated;
+    return `updated ${detail} (metric ${result.metric}; ${count(recomputed)} run${recomputed === 1 ? "" : "s"} recomputed, ${count(kept)} kept) in ${seconds} → ${result.output}`;
+  }
   return `computed ${detail} (metric ${result.metric}) in ${seconds} → ${result.output}`;
 }
 
@@ -27,5 +31,14 @@ export function jsonReport(result: ComputeResult): string {
     metric: result.metric,
     warnings: result.warnings,
     seconds: Number(result.seconds.toFixed(3)),
+    ...(result.updated === undefined
+      ? {}
+      : {
+          updated: {
+            ...result.updated,
+            check_seconds: Number(result.updated.check_seconds.toFixed(3)),
+            write_seconds: Number(result.updated.write_seconds.toFixed(3)),
+          },
+        }),
   });
 }

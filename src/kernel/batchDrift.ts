@@ -2,7 +2,7 @@ import { Float64, type Data, type RecordBatch } from "../frame/arrow.js";
 import type { ReferencePair, ReferencePairs } from "../frame/referencePairs.js";
 import { nullableData } from "../frame/arrowColumns.js";
 import { driftKernel, type KernelInput } from "./driftKernel.js";
-import { emptyTally, type DriftTally } from "./driftTally.js";
+import { emptyRunTally, emptyTally, type DriftTally, type RunTally } from "./driftTally.js";
 import type { Metric } from "./metric.js";
 import { REASON_CODE, reasonOfCode } from "./nullReason.js";
 import { prepareReference, type PreparedReference } from "./preparedReference.js";
@@ -32,7 +32,7 @@ export class BatchDrift {
       const vector = this.lookup(this.pairs.pair(key));
       this.references.push(vector === undefined ? undefined : prepareReference(vector));
     }
-    return this.tallied(kernelInput(batch), this.references);
+    return this.tallied(kernelInput(batch), runIndices(batch), this.references);
   }
 
   /**
@@ -41,10 +41,15 @@ export class BatchDrift {
    * marked in `firstStep` have no reference by definition.
    */
   runAgainstRows(batch: RecordBatch, references: readonly (PreparedReference | undefined)[], referenceKey: Int32Array, firstStep: Uint8Array): Data<Float64> {
-    return this.tallied({ ...kernelInput(batch), referenceKey }, references, firstStep);
+    return this.tallied({ ...kernelInput(batch), referenceKey }, runIndices(batch), references, firstStep);
   }
 
-  private tallied(input: KernelInput, references: readonly (PreparedReference | undefined)[], firstStep?: Uint8Array): Data<Float64> {
+  private tallied(
+    input: KernelInput,
+    runs: Int32Array,
+    references: readonly (PreparedReference | undefined)[],
+    firstStep?: Uint8Array,
+  ): Data<Float64> {
     const { drift, reason } = driftKernel(input, references, this.metric);
     if (firstStep !== undefined) {
       // After the vector's own problems, before the reference's: there is none to have problems.
@@ -53,38 +58,52 @@ export class BatchDrift {
     const rowPrompts = firstStep === undefined;
     const valid = new Uint8Array(input.rows);
     const tally = this.tally;
+    // Rows of one run are adjacent in a batch: look its tally up once per stretch.
+    let runIndex = -1;
+    let run: RunTally = emptyRunTally();
     for (let i = 0; i < input.rows; i++) {
+      if (runs[i] !== runIndex) {
+        runIndex = runs[i]!;
+        run = tally.runs[runIndex] ??= emptyRunTally();
+      }
+      run.rows++;
       const code = reason[i]!;
       if (code === 0) {
         valid[i] = 1;
+        run.rowsWithDrift++;
         continue;
       }
       const why = reasonOfCode(code);
       tally.nullReasons[why]++;
+      run.nullReasons[why] = (run.nullReasons[why] ?? 0) + 1;
       // Prompt references only: a row reference is not something the user can supply.
-      if (rowPrompts && (why === "missing_reference" || why === "dimension_mismatch")) this.note(why, input, i);
+      if (rowPrompts && (why === "missing_reference" || why === "dimension_mismatch")) this.note(why, input, i, run);
     }
     tally.rows += input.rows;
     tally.rowsWithDrift += count(valid);
     return nullableData(new Float64(), drift, valid);
   }
 
-  private note(why: "missing_reference" | "dimension_mismatch", input: KernelInput, row: number): void {
+  private note(why: "missing_reference" | "dimension_mismatch", input: KernelInput, row: number, run: RunTally): void {
     const key = input.referenceKey[row]!;
     const { initialPrompt, embeddingModel } = this.pairs.pair(key);
     if (why === "missing_reference") {
       const prompts = (this.tally.missing[embeddingModel] ??= {});
       prompts[initialPrompt] = (prompts[initialPrompt] ?? 0) + 1;
+      run.missing[embeddingModel] = (run.missing[embeddingModel] ?? 0) + 1;
       return;
     }
-    const entry = (this.tally.mismatched[embeddingModel] ??= {
-      dimensions: [],
-      reference: this.references[key]!.dimension,
-      rows: 0,
-    });
-    if (!entry.dimensions.includes(input.dimension)) entry.dimensions.push(input.dimension);
-    entry.rows++;
+    const reference = this.references[key]!.dimension;
+    for (const entry of [(this.tally.mismatched[embeddingModel] ??= { dimensions: [], reference, rows: 0 }), (run.mismatched[embeddingModel] ??= { dimensions: [], reference, rows: 0 })]) {
+      if (!entry.dimensions.includes(input.dimension)) entry.dimensions.push(input.dimension);
+      entry.rows++;
+    }
   }
+}
+
+/** The run index of each row of a source batch (its run_id column is a dictionary over the run table). */
+function runIndices(batch: RecordBatch): Int32Array {
+  return batch.getChild("run_id")!.data[0]!.values as Int32Array;
 }
 
 function count(valid: Uint8Array): number {

@@ -12,10 +12,74 @@ export interface DriftTally {
   missing: Record<string, Record<string, number>>;
   /** model → the vector dimensions that differed from its reference's, and how many rows. */
   mismatched: Record<string, { dimensions: number[]; reference: number; rows: number }>;
+  /**
+   * The same per run (by run index): what an incremental update keeps of
+   * the runs it does not recompute, so that its counts and warnings equal
+   * a full recompute's.
+   */
+  runs: Record<number, RunTally>;
+}
+
+/** One run's share of a tally; `missing` counts rows per model (the prompt is the run's). */
+export interface RunTally {
+  rows: number;
+  rowsWithDrift: number;
+  nullReasons: Partial<Record<NullReason, number>>;
+  missing: Record<string, number>;
+  mismatched: Record<string, { dimensions: number[]; reference: number; rows: number }>;
 }
 
 export function emptyTally(): DriftTally {
-  return { rows: 0, rowsWithDrift: 0, nullReasons: emptyReasonCounts(), missing: {}, mismatched: {} };
+  return { rows: 0, rowsWithDrift: 0, nullReasons: emptyReasonCounts(), missing: {}, mismatched: {}, runs: {} };
+}
+
+export function emptyRunTally(): RunTally {
+  return { rows: 0, rowsWithDrift: 0, nullReasons: {}, missing: {}, mismatched: {} };
+}
+
+/** The runs' tallies as compact JSON (empty fields left out: most runs have only counts). */
+export function runTalliesJson(runs: Readonly<Record<number, RunTally>>): string {
+  return JSON.stringify(runs, (key, value: unknown) =>
+    value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 0 && key !== "" ? undefined : value,
+  );
+}
+
+/** Reads runTalliesJson's output back (undefined when it is not that). */
+export function parseRunTallies(json: string | undefined): Record<string, RunTally> | undefined {
+  if (json === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(json) as Record<string, Partial<RunTally>>;
+    if (parsed === null || typeof parsed !== "object") return undefined;
+    const runs: Record<string, RunTally> = {};
+    for (const [index, run] of Object.entries(parsed)) {
+      if (typeof run?.rows !== "number" || typeof run.rowsWithDrift !== "number") return undefined;
+      runs[index] = { ...emptyRunTally(), ...run };
+    }
+    return runs;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Adds a run's tally (kept from an earlier file) to `into`, under run index `index`, with the run's prompt. */
+export function addRunTally(into: DriftTally, index: number, run: RunTally, initialPrompt: string): void {
+  into.runs[index] = run;
+  into.rows += run.rows;
+  into.rowsWithDrift += run.rowsWithDrift;
+  for (const [reason, count] of Object.entries(run.nullReasons)) into.nullReasons[reason as NullReason] += count ?? 0;
+  for (const [model, rows] of Object.entries(run.missing)) {
+    const target = (into.missing[model] ??= {});
+    target[initialPrompt] = (target[initialPrompt] ?? 0) + rows;
+  }
+  mergeMismatched(into.mismatched, run.mismatched);
+}
+
+function mergeMismatched(into: DriftTally["mismatched"], from: DriftTally["mismatched"]): void {
+  for (const [model, m] of Object.entries(from)) {
+    const target = (into[model] ??= { dimensions: [], reference: m.reference, rows: 0 });
+    target.rows += m.rows;
+    for (const d of m.dimensions) if (!target.dimensions.includes(d)) target.dimensions.push(d);
+  }
 }
 
 export function mergeTally(into: DriftTally, from: DriftTally): void {
@@ -26,11 +90,17 @@ export function mergeTally(into: DriftTally, from: DriftTally): void {
     const target = (into.missing[model] ??= {});
     for (const [prompt, rows] of Object.entries(prompts)) target[prompt] = (target[prompt] ?? 0) + rows;
   }
-  for (const [model, m] of Object.entries(from.mismatched)) {
-    const target = (into.mismatched[model] ??= { dimensions: [], reference: m.reference, rows: 0 });
-    target.rows += m.rows;
-    for (const d of m.dimensions) if (!target.dimensions.includes(d)) target.dimensions.push(d);
-  }
+  mergeMismatched(into.mismatched, from.mismatched);
+  for (const [index, run] of Object.entries(from.runs)) mergeRunTally((into.runs[Number(index)] ??= emptyRunTally()), run);
+}
+
+/** Adds `from` to `into`: a run read in parts (storage order, by several readers) sums up. */
+export function mergeRunTally(into: RunTally, from: RunTally): void {
+  into.rows += from.rows;
+  into.rowsWithDrift += from.rowsWithDrift;
+  for (const [reason, count] of Object.entries(from.nullReasons)) into.nullReasons[reason as NullReason] = (into.nullReasons[reason as NullReason] ?? 0) + (count ?? 0);
+  for (const [model, rows] of Object.entries(from.missing)) into.missing[model] = (into.missing[model] ?? 0) + rows;
+  mergeMismatched(into.mismatched, from.mismatched);
 }
 
 /** One line per model lacking references: how many prompts and rows, and what to do. */

@@ -34,9 +34,14 @@ export interface CacheResult {
   null_reasons: string;
   /** JSON array of warning strings from the run that wrote the file. */
   warnings: string;
+  /** JSON object: run index (in `snapshot`'s runs) → that run's RunTally; absent when it did not fit. */
+  run_tallies?: string;
 }
 
-export type CacheMetadata = CacheSettings & CacheResult;
+/** JSON of the SnapshotState the file was computed from (what an incremental update compares). */
+export const SNAPSHOT_KEY = "snapshot";
+
+export type CacheMetadata = CacheSettings & CacheResult & { snapshot?: string };
 
 const PREFIX = "panic_drift.";
 
@@ -48,8 +53,18 @@ export function settingsKeyValue(settings: CacheSettings): Record<string, string
 /** The key of the result, one JSON object written into a reserved slot once the rows are out (see resultSlot.ts). */
 export const RESULT_KEY = `${PREFIX}result`;
 
-/** The result as the slot's JSON, warnings cut short (and counted) if they would not fit in `maxBytes`. */
+/**
+ * The result as the slot's JSON. If it would not fit in `maxBytes`, the run
+ * tallies go first (the next update is then a full one), then warnings are
+ * cut short (and counted).
+ */
 export function resultJson(result: CacheResult, maxBytes: number): string {
+  if (result.run_tallies !== undefined) {
+    const json = JSON.stringify(result);
+    if (Buffer.byteLength(json, "utf8") <= maxBytes) return json;
+    const { run_tallies: _dropped, ...rest } = result;
+    result = rest;
+  }
   const warnings = JSON.parse(result.warnings) as string[];
   for (let kept = warnings.length; ; kept--) {
     const shown = kept === warnings.length ? warnings : [...warnings.slice(0, kept), `(${warnings.length - kept} more warnings not recorded)`];
@@ -106,7 +121,9 @@ function parseResult(value: string): Partial<CacheResult> {
     const parsed = JSON.parse(value) as Record<string, unknown>;
     const fields = ["rows", "rows_with_drift", "null_reasons", "warnings"] as const;
     if (parsed === null || typeof parsed !== "object" || !fields.every((f) => typeof parsed[f] === "string")) return {};
-    return Object.fromEntries(fields.map((f) => [f, parsed[f] as string]));
+    const found: Partial<CacheResult> = Object.fromEntries(fields.map((f) => [f, parsed[f] as string]));
+    if (typeof parsed.run_tallies === "string") found.run_tallies = parsed.run_tallies;
+    return found;
   } catch {
     return {};
   }

@@ -59,6 +59,18 @@ const OUTPUT_ORDER = `f.run_index, f.embedding_model, f.sequence_number, f.id, f
  */
 const ROW_GROUP_ROWS = 32_768;
 
+/**
+ * The rows of an earlier file to keep (an incremental update): the output
+ * is cut into stretches of consecutive runs, in the output's run order,
+ * each either kept from the earlier file or recomputed, given by their
+ * run_ids; the earlier file holds no other run between a kept stretch's
+ * first and last (a run gone from the database ends a stretch).
+ */
+export interface PreviousRows {
+  readonly file: string;
+  readonly stretches: readonly ({ readonly kept: readonly string[] } | { readonly recomputed: readonly string[] })[];
+}
+
 /** DuckDB's vector size: a data chunk holds at most this many rows. */
 const CHUNK_ROWS = 2048;
 
@@ -124,7 +136,13 @@ export class ParquetSink {
    * key-value metadata and a reserved slot for the result (see finish).
    * `onBatch` is called after each batch. Returns the rows written.
    */
-  async write(stream: DriftStream, runs: RunTable, metadata: Readonly<Record<string, string>>, onBatch?: () => void): Promise<number> {
+  async write(
+    stream: DriftStream,
+    runs: RunTable,
+    metadata: Readonly<Record<string, string>>,
+    onBatch?: () => void,
+    options: { slotBytes?: number; previous?: PreviousRows } = {},
+  ): Promise<number> {
     let streamError: unknown;
     try {
       for (const column of RUN_COLUMNS) await this.setRunVariable(column, runs);
@@ -147,12 +165,14 @@ export class ParquetSink {
           },
         }),
       );
-      this.placeholder = resultPlaceholder();
+      this.placeholder = resultPlaceholder(options.slotBytes);
       const kv = [...Object.entries(metadata), [RESULT_KEY, this.placeholder]].map(([k, v]) => `${sqlString(k!)}: ${sqlString(v!)}`).join(", ");
       const select = OUTPUT_COLUMNS.map((c) => `${outputExpression(c)} AS "${c}"`).join(", ");
+      let rows = `SELECT ${select} FROM panic_drift_frame() AS f${stream.ordered ? "" : ` ORDER BY ${OUTPUT_ORDER}`}`;
+      if (options.previous !== undefined) rows = await this.mergeWithPrevious(rows, options.previous);
       // USE_TMP_FILE false: the target is our own temporary file already (see AtomicOutput).
       const reader = await this.connection.runAndReadAll(
-        `COPY (SELECT ${select} FROM panic_drift_frame() AS f${stream.ordered ? "" : ` ORDER BY ${OUTPUT_ORDER}`})
+        `COPY (${rows})
          TO ${sqlString(this.output.temporary)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_ROWS}, USE_TMP_FILE false, KV_METADATA {${kv}})`,
       );
       return Number(reader.getRows()[0]?.[0] ?? 0);
@@ -162,6 +182,29 @@ export class ParquetSink {
       if (error instanceof PanicDriftError) throw error;
       throw new PanicDriftError("OUTPUT_WRITE_FAILED", `cannot write ${this.output.target}: ${firstLine(error)}${spaceAdvice(error)}`, { cause: error });
     }
+  }
+
+  /**
+   * An incremental update's rows: the recomputed runs (`rows`) go to a file
+   * of their own first (small: they are the change); then the earlier
+   * file's kept runs and those, stretch by stretch in the output's run
+   * order. A UNION ALL of the stretches alone does not keep their order
+   * (DuckDB runs its parts in any order), so the rows are sorted by stretch
+   * and position in their file: two integer keys, cheaper than appending
+   * the stretches to a table one by one (measured on the medium bench
+   * database). Returns the query.
+   */
+  private async mergeWithPrevious(rows: string, previous: PreviousRows): Promise<string> {
+    const part = join(this.spillDir, "recomputed.parquet");
+    await this.connection.run(`COPY (${rows}) TO ${sqlString(part)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`);
+    const columns = OUTPUT_COLUMNS.map((c) => `"${c}"`).join(", ");
+    const stretches = previous.stretches.map((stretch, index) => {
+      const [file, ids] = "kept" in stretch ? [previous.file, stretch.kept] : [part, stretch.recomputed];
+      // A range of runs with nothing else in it (see PreviousRows): DuckDB skips the row groups outside it by their statistics.
+      return `SELECT ${columns}, ${index} AS stretch, file_row_number FROM read_parquet(${sqlString(file)}, file_row_number = true)
+              WHERE run_id BETWEEN ${sqlString(ids[0]!)} AND ${sqlString(ids[ids.length - 1]!)}`;
+    });
+    return `SELECT ${columns} FROM (${stretches.join("\n UNION ALL ")}) ORDER BY stretch, file_row_number`;
   }
 
   /** Fills the result slot with `resultJson` and puts the file in place. */

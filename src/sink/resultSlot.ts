@@ -12,16 +12,28 @@ import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
  */
 export const RESULT_SLOT_BYTES = 16_384;
 
-/** A placeholder that cannot occur anywhere else in the file: a random token, padded. */
-export function resultPlaceholder(): string {
-  return `panic-drift-slot-${randomBytes(16).toString("hex")}`.padEnd(RESULT_SLOT_BYTES, "~");
+/**
+ * Room for each run's tally beside that (see DriftTally.runs), so that an
+ * incremental update can keep the counts of the runs it does not recompute.
+ */
+export const RUN_TALLY_BYTES = 160;
+
+/** The slot's size for a file of `runs` runs. */
+export function resultSlotBytes(runs: number): number {
+  return RESULT_SLOT_BYTES + RUN_TALLY_BYTES * runs;
 }
 
-/** Overwrites the placeholder in the footer of the parquet file at `path` with `value` (at most RESULT_SLOT_BYTES of UTF-8). */
+/** A placeholder of `bytes` bytes that cannot occur anywhere else in the file: a random token, padded. */
+export function resultPlaceholder(bytes = RESULT_SLOT_BYTES): string {
+  return `panic-drift-slot-${randomBytes(16).toString("hex")}`.padEnd(bytes, "~");
+}
+
+/** Overwrites the placeholder in the footer of the parquet file at `path` with `value` (at most the placeholder's length of UTF-8). */
 export function fillResultSlot(path: string, placeholder: string, value: string): void {
   const bytes = Buffer.from(value, "utf8");
-  if (bytes.byteLength > RESULT_SLOT_BYTES) throw new Error(`result metadata of ${bytes.byteLength} bytes does not fit its ${RESULT_SLOT_BYTES}-byte slot`);
-  const padded = Buffer.alloc(RESULT_SLOT_BYTES, " ");
+  const slot = placeholder.length;
+  if (bytes.byteLength > slot) throw new Error(`result metadata of ${bytes.byteLength} bytes does not fit its ${slot}-byte slot`);
+  const padded = Buffer.alloc(slot, " ");
   bytes.copy(padded);
   const fd = openSync(path, "r+");
   try {

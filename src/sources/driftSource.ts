@@ -3,6 +3,7 @@ import type { ReferencePairs } from "../frame/referencePairs.js";
 import type { RunTable } from "../frame/runTable.js";
 import type { PromptVector } from "../reference/promptVector.js";
 import type { InputFingerprint } from "./inputFingerprint.js";
+import type { SnapshotChanges, SnapshotState } from "./snapshotState.js";
 
 export interface ScanOptions {
   /** Runs whose initial prompt is in this set are left out. */
@@ -98,6 +99,15 @@ export interface DriftSource {
   /** Rows read so far whose started_at/completed_at could not be read (NULL in the output). */
   readonly badTimestamps: number;
   close(): void;
+  /**
+   * Incremental updates, for sources that can tell cheaply what changed
+   * (see snapshotState.ts): the pinned snapshot's state, what changed in it
+   * since an earlier state, and reading only some runs from then on (run
+   * indices stay those of runRecords()).
+   */
+  snapshotState?(): SnapshotState;
+  snapshotChanges?(previous: SnapshotState): SnapshotChanges;
+  limitToRuns?(runIds: ReadonlySet<string>): void;
   /**
    * Reference vectors the input itself holds (a parquet export's prompt
    * rows, see parquetExport.ts), one per (initial_prompt, embedding_model)

@@ -11,6 +11,8 @@ import { parseNaiveTimestampMicros } from "./naiveTimestamp.js";
 import { isSqliteError, sqliteFailure } from "./sqliteFile.js";
 import { hasIndexLeadingWith, requireColumns } from "./sqliteSchema.js";
 import { READ_COLUMNS, textCondition, type SqliteLayout } from "./sqliteLayouts.js";
+import { sqliteSnapshotChanges, sqliteSnapshotState, type SnapshotRun, type SnapshotTables } from "./sqliteSnapshot.js";
+import type { SnapshotChanges, SnapshotState } from "./snapshotState.js";
 import { hyphenateUuid } from "../frame/uuidText.js";
 
 interface RunInfo {
@@ -325,6 +327,47 @@ export class SqliteDriftSource implements DriftSource {
       if (!this.warnings.includes(message)) this.warnings.push(message);
     }
     return kept;
+  }
+
+  /** Index-only facts of the pinned snapshot, for the next incremental update (see snapshotState.ts). */
+  snapshotState(): SnapshotState {
+    this.pin();
+    return this.withSqliteErrors(() => sqliteSnapshotState(this.db, this.snapshotTables(), this.snapshotRuns()));
+  }
+
+  snapshotChanges(previous: SnapshotState): SnapshotChanges {
+    this.pin();
+    return this.withSqliteErrors(() => sqliteSnapshotChanges(this.db, this.snapshotTables(), this.snapshotRuns(), previous));
+  }
+
+  /** From now on only these runs are read (an incremental update); run indices do not change. */
+  limitToRuns(runIds: ReadonlySet<string>): void {
+    this.pin();
+    this.runs = this.runs!.filter((run) => runIds.has(this.runTable.record(run.index).run_id));
+    this.unitCount = 0;
+  }
+
+  private snapshotTables(): SnapshotTables {
+    const { layout } = this;
+    return {
+      invocation: layout.tables.invocation,
+      embedding: layout.tables.embedding,
+      textCondition: textCondition(layout),
+      modelClause: this.modelClause(),
+      modelParameter: this.modelParameter(),
+    };
+  }
+
+  private snapshotRuns(): SnapshotRun[] {
+    return this.runs!.map((run) => ({ storedId: run.storedId, record: this.runTable.record(run.index) }));
+  }
+
+  private withSqliteErrors<T>(read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      throw isSqliteError(error) ? sqliteFailure(error, this.path, "read") : error;
+    }
   }
 
   /** The runs of the pinned snapshot, in the output's order. */

@@ -4,7 +4,7 @@
  * benchmark, not a test: missed targets are reported; only a wrong result (or a
  * failing command) exits non-zero. See test/bench/README.md.
  *
- *   tsx test/bench/bench.ts [--large] [--only medium|large] [--repeat N] [--cold | --no-cold]
+ *   tsx test/bench/bench.ts [--large] [--only medium|medium-gen2|large] [--repeat N] [--cold | --no-cold]
  */
 import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -14,7 +14,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { makePanicDb, type PanicDbOptions } from "../support/makePanicDb.js";
+import Database from "better-sqlite3";
+import { makePanicDb, type PanicDbLayout, type PanicDbOptions } from "../support/makePanicDb.js";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const CACHE_DIR = path.join(os.tmpdir(), "panic-drift-bench");
@@ -29,7 +30,8 @@ const TOLERANCE = 1e-6;
 // ---------------------------------------------------------------------------
 // Databases.
 
-type DbName = "medium" | "large";
+const DB_NAMES = ["medium", "medium-gen2", "large"] as const;
+type DbName = (typeof DB_NAMES)[number];
 
 interface DbSpec {
   name: DbName;
@@ -38,7 +40,32 @@ interface DbSpec {
   approxBytes: number;
   /** Free space required before generating. */
   minFreeBytes: number;
+  /** Also measure an incremental update after 1% more runs. */
+  incremental: boolean;
 }
+
+/**
+ * What the bench's own queries (the floor, the grown database, counts) need
+ * of a database generation: table names and the text-invocation condition,
+ * written out here rather than taken from src/ so that the baselines stay
+ * independent of the code they measure. The second generation holds the image
+ * blob before `type` in each invocation row, so `output_image IS NULL` comes
+ * first (decided from the record header alone), as panic-drift does.
+ */
+interface BenchLayout {
+  tables: { experiment: string; run: string; invocation: string; embedding: string };
+  textWhere: string;
+}
+
+const LAYOUTS: Record<PanicDbLayout, BenchLayout> = {
+  gen1: { tables: { experiment: "experimentconfig", run: "run", invocation: "invocation", embedding: "embedding" }, textWhere: "i.type = 'TEXT'" },
+  gen2: {
+    tables: { experiment: "experiments", run: "runs", invocation: "invocations", embedding: "embeddings" },
+    textWhere: "i.output_image IS NULL AND i.type = 'text'",
+  },
+};
+
+const layoutOf = (spec: DbSpec): BenchLayout => LAYOUTS[spec.options.layout ?? "gen1"];
 
 const SHAPE: PanicDbOptions = {
   steps: 500,
@@ -53,9 +80,18 @@ const SHAPE: PanicDbOptions = {
 
 const DATABASES: Record<DbName, DbSpec> = {
   // 400 runs × 250 TEXT invocations × 2 models = 200,000 embeddings, ~1.3 GB.
-  medium: { name: "medium", options: { runs: 400, ...SHAPE }, approxBytes: 1.36e9, minFreeBytes: 4 * GB },
+  medium: { name: "medium", options: { runs: 400, ...SHAPE }, approxBytes: 1.36e9, minFreeBytes: 4 * GB, incremental: true },
+  // The same experiment in a second-generation (Elixir era) database: runs/invocations/embeddings,
+  // 'text', hyphenated ids, ISO timestamps, the image blob before type/model/id in each invocation row.
+  "medium-gen2": {
+    name: "medium-gen2",
+    options: { runs: 400, ...SHAPE, layout: "gen2" },
+    approxBytes: 1.4e9,
+    minFreeBytes: 4 * GB,
+    incremental: true,
+  },
   // 2,000 runs: 1,000,000 embeddings, ~6.5 GB.
-  large: { name: "large", options: { runs: 2000, ...SHAPE }, approxBytes: 6.8e9, minFreeBytes: 20 * GB },
+  large: { name: "large", options: { runs: 2000, ...SHAPE }, approxBytes: 6.8e9, minFreeBytes: 20 * GB, incremental: false },
 };
 
 interface DbInfo {
@@ -153,10 +189,71 @@ async function ensureDatabase(spec: DbSpec): Promise<DbInfo> {
   if (fs.existsSync(sidecar)) {
     ({ embeddingCount, textEmbeddingRows } = JSON.parse(fs.readFileSync(sidecar, "utf8")) as { embeddingCount: number; textEmbeddingRows: number });
   } else {
-    const counted = Number(sqliteScalar(final, "SELECT count(*) FROM embedding"));
+    const counted = Number(sqliteScalar(final, `SELECT count(*) FROM ${layoutOf(spec).tables.embedding}`));
     embeddingCount = textEmbeddingRows = counted;
   }
   return { path: final, bytes: dbBytes(final), embeddingCount, textEmbeddingRows, generatedIn };
+}
+
+/**
+ * The database plus 1% more runs (same shape, another seed), appended as an
+ * experiment appends them: what an incremental update is measured on.
+ * Cached beside the database.
+ */
+function ensureGrownDatabase(spec: DbSpec, info: DbInfo): { path: string; runsAdded: number } {
+  const runsAdded = Math.max(1, Math.round((spec.options.runs ?? 0) / 100));
+  const final = info.path.replace(/\.sqlite$/, "-plus1pct.sqlite");
+  if (fs.existsSync(final)) return { path: final, runsAdded };
+  log(`making ${path.basename(final)}: ${path.basename(info.path)} plus ${runsAdded} runs`);
+  const tmp = `${final}.tmp-${process.pid}`;
+  const extra = `${final}.extra-${process.pid}`;
+  try {
+    makePanicDb(extra, { ...spec.options, runs: runsAdded, seed: (spec.options.seed ?? 1) + 1000 });
+    fs.copyFileSync(info.path, tmp);
+    const db = new Database(tmp);
+    db.prepare("ATTACH ? AS extra").run(extra);
+    db.transaction(() => {
+      for (const table of Object.values(layoutOf(spec).tables)) db.exec(`INSERT INTO main."${table}" SELECT * FROM extra."${table}"`);
+    })();
+    db.exec("DETACH extra");
+    db.close();
+    fs.renameSync(tmp, final);
+  } finally {
+    removeGenerationTemps(tmp);
+    removeGenerationTemps(extra);
+  }
+  return { path: final, runsAdded };
+}
+
+/** True when two parquet files hold the same rows in the same order. */
+async function sameRowsInOrder(a: string, b: string): Promise<boolean> {
+  const instance = await DuckDBInstance.create(":memory:", { threads: "1" });
+  const connection = await instance.connect();
+  try {
+    const reader = await connection.runAndReadAll(
+      `SELECT (SELECT count(*) FROM read_parquet($1)) = (SELECT count(*) FROM read_parquet($2))
+          AND NOT EXISTS (SELECT * FROM read_parquet($1, file_row_number = true) EXCEPT SELECT * FROM read_parquet($2, file_row_number = true))`,
+      [a, b],
+    );
+    return reader.getRows()[0]?.[0] === true;
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** Seconds DuckDB takes to rewrite a frame file as the sink writes it: the part of an update that grows with the output. */
+async function rewriteSeconds(file: string, target: string): Promise<number> {
+  const instance = await DuckDBInstance.create(":memory:", { threads: "1", preserve_insertion_order: "true" });
+  const connection = await instance.connect();
+  try {
+    const t0 = performance.now();
+    await connection.run(`COPY (SELECT * FROM read_parquet('${file}')) TO '${target}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 32768)`);
+    return (performance.now() - t0) / 1000;
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
 }
 
 function removeGenerationTemps(tmp: string): void {
@@ -209,11 +306,14 @@ function timed(cmd: string, args: string[], rssFile: string): Sample & { stdout:
 }
 
 /** The read floor: one bare query reading every needed vector blob, nothing else. */
-const FLOOR_SQL = "SELECT e.vector FROM embedding e JOIN invocation i ON i.id = e.invocation_id WHERE i.type = 'TEXT'";
+function floorSql(layout: BenchLayout): string {
+  const { embedding, invocation } = layout.tables;
+  return `SELECT e.vector FROM ${embedding} e JOIN ${invocation} i ON i.id = e.invocation_id WHERE ${layout.textWhere}`;
+}
 const FLOOR_JS = `const Database = require("better-sqlite3");
 const db = new Database(process.argv[1], { readonly: true, fileMustExist: true });
 let rows = 0, bytes = 0;
-for (const [v] of db.prepare(${JSON.stringify(FLOOR_SQL)}).raw(true).iterate()) { rows++; if (v) bytes += v.length; }
+for (const [v] of db.prepare(process.argv[2]).raw(true).iterate()) { rows++; if (v) bytes += v.length; }
 db.close();
 process.stdout.write(JSON.stringify({ rows, bytes }));`;
 
@@ -242,7 +342,7 @@ function residentBytes(file: string): number | null {
 // ---------------------------------------------------------------------------
 // Measurements.
 
-type Key = "floor" | "numpy" | "compute" | "uptodate" | "floorCold" | "computeCold";
+type Key = "floor" | "numpy" | "compute" | "uptodate" | "floorCold" | "computeCold" | "grownFull" | "update";
 
 const LABELS: Record<Key, string> = {
   floor: "floor",
@@ -251,6 +351,8 @@ const LABELS: Record<Key, string> = {
   uptodate: "up-to-date",
   floorCold: "floor (cold)",
   computeCold: "compute (cold)",
+  grownFull: "compute +1%",
+  update: "update +1%",
 };
 
 interface Measurement {
@@ -275,18 +377,23 @@ interface DbResult {
 
 async function benchDatabase(spec: DbSpec, info: DbInfo, repeat: number, cold: boolean, outDir: string): Promise<DbResult> {
   const db = info.path;
+  const FLOOR_SQL = floorSql(layoutOf(spec));
   const outParquet = path.join(outDir, `${spec.name}.drift.parquet`);
   const outNumpy = path.join(outDir, `${spec.name}.numpy.tsv`);
   const rssFile = path.join(outDir, "time.txt");
+  const outGrown = path.join(outDir, `${spec.name}-plus1pct.drift.parquet`);
+  const outGrownFull = path.join(outDir, `${spec.name}-plus1pct.full.parquet`);
   const notes: string[] = [];
   const measurements = new Map<Key, Measurement>();
   let floorRows = -1;
+  let grown: { path: string; runsAdded: number } | undefined;
+  const updates: { recomputed_runs: number; kept_runs: number; check_seconds: number; write_seconds: number }[] = [];
 
   const run = (key: Key): Sample => {
     switch (key) {
       case "floor":
       case "floorCold": {
-        const s = timed(process.execPath, ["-e", FLOOR_JS, db], rssFile);
+        const s = timed(process.execPath, ["-e", FLOOR_JS, db, FLOOR_SQL], rssFile);
         floorRows = (JSON.parse(s.stdout) as { rows: number }).rows;
         return s;
       }
@@ -296,6 +403,19 @@ async function benchDatabase(spec: DbSpec, info: DbInfo, repeat: number, cold: b
       case "computeCold":
         // Run as a user runs it: the executable, through its shebang (which sets V8 flags).
         return timed(CLI, ["compute", "--db", db, "--out", outParquet, "--force", "--quiet"], rssFile);
+      case "grownFull":
+        return timed(CLI, ["compute", "--db", grown!.path, "--out", outGrownFull, "--force", "--quiet"], rssFile);
+      case "update": {
+        // The file as a cron job finds it: computed before the runs were added.
+        fs.copyFileSync(outParquet, outGrown);
+        const s = timed(CLI, ["compute", "--db", grown!.path, "--out", outGrown, "--json"], rssFile);
+        const report = JSON.parse(s.stdout) as { updated?: { recomputed_runs: number; kept_runs: number; check_seconds: number; write_seconds: number } };
+        if (report.updated === undefined) {
+          const note = "update: the run did not update the earlier file (it recomputed everything)";
+          if (!notes.includes(note)) notes.push(note);
+        } else updates.push(report.updated);
+        return s;
+      }
       case "uptodate": {
         const before = fs.statSync(outParquet, { bigint: true }).mtimeNs;
         const s = timed(CLI, ["compute", "--db", db, "--out", outParquet, "--quiet"], rssFile);
@@ -332,7 +452,23 @@ async function benchDatabase(spec: DbSpec, info: DbInfo, repeat: number, cold: b
   };
 
   phase(["floor", "numpy", "compute", "uptodate"], false);
-  const correct = await checkCorrectness(spec.name, outParquet, outNumpy, notes);
+  let correct = await checkCorrectness(spec.name, outParquet, outNumpy, notes);
+  if (spec.incremental) {
+    // Incremental update: 1% more runs since the file was computed, against a full compute of the same database.
+    grown = ensureGrownDatabase(spec, info);
+    phase(["grownFull", "update"], false);
+    const same = await sameRowsInOrder(outGrown, outGrownFull);
+    notes.push(`update +1%: ${grown.runsAdded} runs added; the updated file ${same ? "equals" : "DIFFERS FROM"} the full compute, row for row`);
+    correct &&= same;
+    const rewrite = await rewriteSeconds(outGrownFull, path.join(outDir, "rewrite.parquet"));
+    const mid = (xs: number[]) => median(xs).toFixed(3);
+    if (updates.length > 0) {
+      notes.push(
+        `update +1% breakdown (medians): finding what changed ${mid(updates.map((u) => u.check_seconds))} s; writing ${mid(updates.map((u) => u.write_seconds))} s ` +
+          `(reading ${updates[0]!.recomputed_runs} runs, keeping ${updates[0]!.kept_runs}); rewriting the file alone takes ${rewrite.toFixed(3)} s; the rest is start-up`,
+      );
+    }
+  }
   if (cold) {
     phase(["floorCold", "computeCold"], true);
     const warm = median(measurements.get("floor")?.samples.map((s) => s.seconds) ?? []);
@@ -421,20 +557,22 @@ function table(rows: string[][]): string {
   return [line(rows[0] ?? []), `|${widths.map((w, c) => (c === 0 ? "-".repeat(w + 1) + "-" : "-".repeat(w + 1) + ":")).join("|")}|`, ...rows.slice(1).map(line)].join("\n");
 }
 
+/** Median and best seconds of one row, and its peak RSS over the timed runs. */
+function stat(r: DbResult, key: Key): { med: number; best: number; rss: number | null } | null {
+  const m = r.measurements.get(key);
+  if (!m || m.samples.length === 0) return null;
+  const secs = m.samples.map((s) => s.seconds);
+  const rss = m.samples.map((s) => s.rssMB).filter((x): x is number => x !== null);
+  return { med: median(secs), best: Math.min(...secs), rss: rss.length ? Math.max(...rss) : null };
+}
+
 function report(r: DbResult, repeat: number): string {
-  const stat = (key: Key): { med: number; best: number; rss: number | null } | null => {
-    const m = r.measurements.get(key);
-    if (!m || m.samples.length === 0) return null;
-    const secs = m.samples.map((s) => s.seconds);
-    const rss = m.samples.map((s) => s.rssMB).filter((x): x is number => x !== null);
-    return { med: median(secs), best: Math.min(...secs), rss: rss.length ? Math.max(...rss) : null };
-  };
-  const floor = stat("floor");
-  const floorCold = stat("floorCold");
-  const numpy = stat("numpy");
+  const floor = stat(r, "floor");
+  const floorCold = stat(r, "floorCold");
+  const numpy = stat(r, "numpy");
   const rows: string[][] = [["what", "seconds (median)", "best", "× floor", "× numpy", "peak RSS MB"]];
   for (const key of Object.keys(LABELS) as Key[]) {
-    const s = stat(key);
+    const s = stat(r, key);
     if (!s) continue;
     const base = key.endsWith("Cold") ? floorCold : floor;
     rows.push([
@@ -458,17 +596,47 @@ function report(r: DbResult, repeat: number): string {
   out.push("");
   out.push(table(rows));
   out.push("");
-  const compute = stat("compute");
-  const upToDate = stat("uptodate");
+  const compute = stat(r, "compute");
+  const upToDate = stat(r, "uptodate");
   const verdict = (ok: boolean): string => (ok ? "PASS" : "FAIL");
   if (compute && numpy) out.push(`${verdict(compute.med <= numpy.med / 2)}  compute ≤ numpy/2          numpy/compute = ${(numpy.med / compute.med).toFixed(2)}×`);
   if (compute && floor) out.push(`${verdict(compute.med <= 2 * floor.med)}  compute ≤ 2 × floor        compute/floor = ${(compute.med / floor.med).toFixed(2)}×`);
   if (upToDate) out.push(`${verdict(upToDate.best <= 0.3)}  up-to-date best ≤ 0.3 s    best ${upToDate.best.toFixed(3)} s (median ${upToDate.med.toFixed(3)} s)`);
   if (compute) out.push(`${compute.rss === null ? "????" : verdict(compute.rss <= 300)}  compute peak RSS ≤ 300 MB  ${compute.rss === null ? "unknown" : `${compute.rss.toFixed(0)} MB`}`);
-  const computeCold = stat("computeCold");
+  const update = stat(r, "update");
+  const grownFull = stat(r, "grownFull");
+  if (update && grownFull) out.push(`${verdict(update.med <= 0.3 * grownFull.med)}  update +1% ≤ 0.3 × compute   update/compute = ${(update.med / grownFull.med).toFixed(2)}×`);
+  const computeCold = stat(r, "computeCold");
   if (computeCold && floorCold) out.push(`info  compute (cold)/floor (cold) = ${(computeCold.med / floorCold.med).toFixed(2)}×`);
   out.push("");
   for (const note of r.notes) out.push(`note: ${note}`);
+  return out.join("\n");
+}
+
+/** Ratio above which the second generation's figure counts as slower (or bigger) than the first's. */
+const GENERATION_RATIO = 1.2;
+
+/** "Speed holds": each gen-2 figure against the gen-1 one of the same experiment. */
+function compareGenerations(g1: DbResult, g2: DbResult): string {
+  const out: string[] = [];
+  out.push(`## second generation against first: ${g2.spec.name} / ${g1.spec.name} (the same experiment in each layout)`);
+  out.push(`PASS when gen-2 / gen-1 ≤ ${GENERATION_RATIO} (within ${((GENERATION_RATIO - 1) * 100).toFixed(0)}%); seconds are medians, RSS the peak of compute; the two databases are measured one after the other, not interleaved`);
+  out.push("");
+  const rows: { label: string; a: number | null; b: number | null; unit: "s" | "MB" }[] = [];
+  for (const key of ["compute", "floor", "uptodate", "update"] as Key[]) {
+    const a = stat(g1, key);
+    const b = stat(g2, key);
+    if (key === "update" && (!a || !b)) continue; // only when both measured it
+    rows.push({ label: LABELS[key], a: a?.med ?? null, b: b?.med ?? null, unit: "s" });
+  }
+  rows.push({ label: "compute peak RSS", a: stat(g1, "compute")?.rss ?? null, b: stat(g2, "compute")?.rss ?? null, unit: "MB" });
+  const fmt = (x: number | null, unit: "s" | "MB"): string => (x === null ? "?" : unit === "s" ? `${x.toFixed(3)} s` : `${x.toFixed(0)} MB`);
+  const width = Math.max(...rows.map((r) => r.label.length));
+  for (const { label, a, b, unit } of rows) {
+    const ratio = a !== null && b !== null && a > 0 ? b / a : null;
+    const verdict = ratio === null ? "????" : ratio <= GENERATION_RATIO ? "PASS" : "FAIL";
+    out.push(`${verdict}  ${label.padEnd(width)}  gen-2 ${fmt(b, unit).padStart(9)}  gen-1 ${fmt(a, unit).padStart(9)}  gen-2/gen-1 = ${ratio === null ? "?" : `${ratio.toFixed(2)}×`}`);
+  }
   return out.join("\n");
 }
 
@@ -513,10 +681,10 @@ async function main(): Promise<number> {
   }
   const repeat = Number(values.repeat);
   if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a positive integer, not ${values.repeat}`);
-  if (values.only !== undefined && values.only !== "medium" && values.only !== "large") throw new Error(`--only must be medium or large, not ${values.only}`);
+  if (values.only !== undefined && !(DB_NAMES as readonly string[]).includes(values.only)) throw new Error(`--only must be one of ${DB_NAMES.join(", ")}, not ${values.only}`);
   if (values.cold && values["no-cold"]) throw new Error("--cold and --no-cold contradict each other");
   const cold = !values["no-cold"];
-  const names: DbName[] = values.only ? [values.only as DbName] : values.large ? ["medium", "large"] : ["medium"];
+  const names: DbName[] = values.only ? [values.only as DbName] : values.large ? ["medium", "medium-gen2", "large"] : ["medium", "medium-gen2"];
 
   log("building (npm run build) …");
   const build = spawnSync("npm", ["run", "build"], { cwd: REPO, encoding: "utf8" });
@@ -542,6 +710,9 @@ async function main(): Promise<number> {
 
   const lines = ["", "# panic-drift benchmark", "", versions(), ""];
   for (const r of results) lines.push(report(r, repeat), "");
+  const gen1 = results.find((r) => r.spec.name === "medium");
+  const gen2 = results.find((r) => r.spec.name === "medium-gen2");
+  if (gen1 && gen2) lines.push(compareGenerations(gen1, gen2), "");
   const ok = results.every((r) => r.correct);
   lines.push(ok ? "correctness: PASS on every database (missed targets are reported, not failures)" : "correctness: FAIL: panic-drift's output differs from the numpy baseline (see above)");
   process.stdout.write(`${lines.join("\n")}\n`);

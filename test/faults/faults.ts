@@ -28,7 +28,7 @@ try {
   const base = join(dir, "live-base.sqlite");
   makePanicDb(base, { runs: 20, steps: 40, embeddingModels: [{ name: "Dummy", dim: 768 }, { name: "Dummy2", dim: 768 }] });
   const live = await liveTrials(base, dir, Number(values.live));
-  console.log(`live database runs: ${live.runs}, distinct states seen: ${live.states}, failures: ${live.failures.length}`);
+  console.log(`live database runs: ${live.runs} (${live.updates} incremental updates), distinct states seen: ${live.states}, failures: ${live.failures.length}`);
   for (const failure of live.failures) console.log(`  FAIL ${failure}`);
   const fixture = join(dir, "fuzz-fixture.sqlite");
   makePanicDb(fixture, { runs: 6, steps: 12, edgeCases: true, embeddingModels: [{ name: "Dummy", dim: 768 }, { name: "DummyText", dim: 256 }] });

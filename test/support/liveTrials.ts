@@ -21,6 +21,8 @@ export interface LiveReport {
   runs: number;
   /** Distinct database states the runs saw. */
   states: number;
+  /** Runs that updated an earlier output incrementally (the writer may change too much between runs for that). */
+  updates: number;
   failures: string[];
 }
 
@@ -32,13 +34,20 @@ export async function liveTrials(base: string, work: string, runs: number): Prom
   writer.on("message", (m: { k: number }) => (lastK = m.k));
   await new Promise((resolve) => writer.once("message", resolve));
   const results: { rows: number; withDrift: number; out: string }[] = [];
+  let updates = 0;
   const failures: string[] = [];
   try {
     for (let i = 1; i <= runs; i++) {
       const out = `${work}/live-${i}.parquet`;
       try {
-        // Small batches: many units, so the reader thread joins while there is still work.
-        const r = await computeDrift({ db: live, out, workers: 2, batchRows: 32, excludePrompts: [], force: true });
+        // Every other run updates one output as a cron job does (incremental, one reader); the others
+        // compute afresh with small batches: many units, so the reader thread joins while there is still work.
+        const update = i % 2 === 0;
+        const r = update
+          ? await computeDrift({ db: live, out: `${work}/live-updated.parquet`, batchRows: 32, excludePrompts: [] })
+          : await computeDrift({ db: live, out, workers: 2, batchRows: 32, excludePrompts: [], force: true });
+        if (update) copyFileSync(`${work}/live-updated.parquet`, out);
+        if (r.updated !== undefined) updates++;
         results.push({ rows: r.rows, withDrift: r.rows_with_drift, out });
       } catch (error) {
         failures.push(`run ${i}: ${String(error).split("\n")[0]}`);
@@ -82,5 +91,5 @@ export async function liveTrials(base: string, work: string, runs: number): Prom
     if (JSON.stringify(actual) !== JSON.stringify(expected)) failures.push(`run ${i + 1}: differs from a full compute of the database after transaction ${k}`);
     for (const f of [copy, expectedOut]) rmSync(f, { force: true });
   }
-  return { runs, states: seen.size, failures };
+  return { runs, states: seen.size, updates, failures };
 }
