@@ -3,6 +3,11 @@ export { computeDrift, defaultOutputPath, DEFAULT_EXCLUDED_PROMPTS } from "./pip
 export type { ComputeOptions, ComputeResult, ComputeHooks } from "./pipeline.js";
 export { listPrompts } from "./prompts.js";
 export type { ListPromptsOptions, PromptPair, ResolvedBy } from "./prompts.js";
+export { summarizeDrift, DEFAULT_SUMMARY_BY, DEFAULT_THRESHOLD } from "./summary/summarize.js";
+export type { SummaryOptions, SummaryResult } from "./summary/summarize.js";
+export { tQuantile975 } from "./summary/tInterval.js";
+export { plotDrift, PLOT_KINDS } from "./plot/plot.js";
+export type { PlotOptions, PlotResult, PlotKind } from "./plot/plot.js";
 export type { EmbedSpec } from "./reference/embedSpec.js";
 export { PanicDriftError, EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_LOCKED, EXIT_INTERRUPTED, EXIT_TERMINATED } from "./errors.js";
 export type { ErrorCode } from "./errors.js";

@@ -4,6 +4,8 @@ import { VERSION } from "../version.js";
 import { processIO, type CliIO } from "./cliIO.js";
 import { computeCommand } from "./computeCommand.js";
 import { promptsCommand } from "./promptsCommand.js";
+import { summaryCommand } from "./summaryCommand.js";
+import { plotCommand } from "./plotCommand.js";
 import { printError } from "./messages.js";
 
 /**
@@ -22,10 +24,14 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
 Examples:
   $ panic-drift compute --db experiment.sqlite
   $ panic-drift prompts --db experiment.sqlite
+  $ panic-drift summary --db experiment.sqlite
+  $ panic-drift plot --db experiment.sqlite --out drift.svg
   $ panic-drift compute --help`,
     );
   program.addCommand(configure(computeCommand(io, (code) => (exitCode = code)), io));
   program.addCommand(configure(promptsCommand(io, (code) => (exitCode = code)), io));
+  program.addCommand(configure(summaryCommand(io, (code) => (exitCode = code)), io));
+  program.addCommand(configure(plotCommand(io, (code) => (exitCode = code)), io));
 
   const debug = argv.includes("--debug");
   // Past a file-size limit (ulimit -f) a write fails with EFBIG and is reported, instead of the signal killing us mid-file.

@@ -17,6 +17,7 @@ import {
   type Data,
 } from "./arrow.js";
 import { VectorStatus } from "./vectorStatus.js";
+import { FRAME_COLUMNS, type FrameColumn } from "./frameColumns.js";
 import { nullableData, nullBitmap, utf8Data } from "./arrowColumns.js";
 import { RUN_COLUMNS, runColumnType, type RunTable } from "./runTable.js";
 import { writeUuid } from "./uuidBytes.js";
@@ -30,21 +31,7 @@ import { hyphenateUuid } from "./uuidText.js";
  * (initial_prompt, embedding_model) pair. All vectors in one batch share one
  * dimension; sources keep one open batch per dimension.
  */
-export const FRAME_COLUMNS = [
-  "id",
-  "invocation_id",
-  "embedding_model",
-  "started_at",
-  "completed_at",
-  "run_id",
-  "sequence_number",
-  "text_model",
-  "text",
-  "initial_prompt",
-  "network",
-  "experiment_id",
-] as const;
-export type FrameColumn = (typeof FRAME_COLUMNS)[number];
+export { FRAME_COLUMNS, type FrameColumn } from "./frameColumns.js";
 
 /** Id columns: 16 UUID bytes, or (for ids that are not lowercase UUIDs) the text in `<name>_other`. */
 export const UUID_COLUMNS = ["id", "invocation_id"] as const;

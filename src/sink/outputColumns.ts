@@ -1,6 +1,6 @@
 import type { DuckDBType } from "@duckdb/node-api";
 import { duckdbApi } from "../duckdb.js";
-import { FRAME_COLUMNS } from "../frame/sourceBatch.js";
+import { OUTPUT_COLUMN_NAMES, type OutputColumn } from "../frame/frameColumns.js";
 
 const { BIGINT, DOUBLE, TIMESTAMP, VARCHAR } = duckdbApi;
 
@@ -8,8 +8,8 @@ const { BIGINT, DOUBLE, TIMESTAMP, VARCHAR } = duckdbApi;
  * The cached frame's columns, in upstream's order, with their parquet/DuckDB
  * types. Ids stay VARCHAR: DuckDB's UUID type reaches older readers as bytes.
  */
-export const OUTPUT_COLUMNS = [...FRAME_COLUMNS, "semantic_drift"] as const;
-export type OutputColumn = (typeof OUTPUT_COLUMNS)[number];
+export const OUTPUT_COLUMNS = OUTPUT_COLUMN_NAMES;
+export type { OutputColumn };
 
 export const OUTPUT_TYPES: Readonly<Record<OutputColumn, DuckDBType>> = {
   id: VARCHAR,

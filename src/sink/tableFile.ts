@@ -22,30 +22,48 @@ export type TableCell = string | number | null | readonly number[];
  */
 export async function writeTableFile(path: string, format: TableFormat, columns: readonly TableColumn[], rows: readonly TableCell[][]): Promise<void> {
   const output = AtomicOutput.begin(path);
-  try {
-    await withTable(columns, rows, async (connection) => {
-      // Atomic already (our own temporary name): no temporary file of DuckDB's beside it.
-      await connection.run(`COPY cells TO ${sqlString(output.temporary)} (${formatOptions(format)}, USE_TMP_FILE false)`);
-    });
-    output.commit();
-  } catch (error) {
-    output.abort();
-    if (error instanceof PanicDriftError) throw error;
-    throw new PanicDriftError("OUTPUT_WRITE_FAILED", `cannot write ${path}: ${firstLine(error)}`, { cause: error });
-  }
+  await writeAtomically(output, () => withTable(columns, rows, (connection) => copyTable(connection, "cells", format, output.temporary)));
 }
 
 /** The same table as CSV or JSON text (for stdout). */
 export async function renderTable(format: Exclude<TableFormat, "parquet">, columns: readonly TableColumn[], rows: readonly TableCell[][]): Promise<string> {
+  let text = "";
+  await withTable(columns, rows, async (connection) => {
+    text = await tableText(connection, "cells", format);
+  });
+  return text;
+}
+
+/** COPY of a table (or a parenthesised query) to `path` as CSV with a header, a JSON array of objects, or zstd parquet. */
+export async function copyTable(connection: DuckDBConnection, table: string, format: TableFormat, path: string): Promise<void> {
+  // Our own temporary name already (see AtomicOutput): no temporary file of DuckDB's beside it.
+  await connection.run(`COPY ${table} TO ${sqlString(path)} (${formatOptions(format)}, USE_TMP_FILE false)`);
+}
+
+/** A table (or a parenthesised query) as CSV or JSON text. */
+export async function tableText(connection: DuckDBConnection, table: string, format: Exclude<TableFormat, "parquet">): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "panic-drift-table-"));
   try {
     const file = join(dir, `table.${format}`);
-    await withTable(columns, rows, async (connection) => {
-      await connection.run(`COPY cells TO ${sqlString(file)} (${formatOptions(format)})`);
-    });
+    await copyTable(connection, table, format, file);
     return readFileSync(file, "utf8");
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Fills `output`'s temporary file with `write`, then puts it in place; on
+ * failure removes it (an existing file stays) and reports what went wrong.
+ */
+export async function writeAtomically(output: AtomicOutput, write: () => Promise<void> | void, advice = ""): Promise<void> {
+  try {
+    await write();
+    output.commit();
+  } catch (error) {
+    output.abort();
+    if (error instanceof PanicDriftError) throw error;
+    throw new PanicDriftError("OUTPUT_WRITE_FAILED", `cannot write ${output.target}: ${firstLine(error)}${advice}`, { cause: error });
   }
 }
 

@@ -1,0 +1,90 @@
+import { Command, InvalidArgumentError, Option } from "./commander.js";
+import type { CliIO } from "./cliIO.js";
+
+const KINDS = ["lines", "ridge", "hist"] as const;
+type Kind = (typeof KINDS)[number];
+
+interface PlotFlags {
+  in?: string;
+  db?: string;
+  out?: string;
+  kind: Kind;
+  by: string;
+  spec?: string;
+  width: number;
+  height: number;
+  scale: number;
+  quiet?: boolean;
+  debug?: boolean;
+}
+
+const EXAMPLES = `
+Examples:
+  $ panic-drift plot --db experiment.sqlite --out drift.svg
+      mean drift per step, a line and 95% band per network, a panel per embedding model
+  $ panic-drift plot --in runs.drift.parquet --out drift.png --scale 2
+  $ panic-drift plot --db runs.sqlite --kind ridge --by initial_prompt --out prompts.svg
+      the distribution of drift per initial prompt, as ridgelines
+  $ panic-drift plot --db runs.sqlite --kind hist --out final.png --width 300 --height 200
+      the final drift of each run, stacked by network
+  $ panic-drift plot --db runs.sqlite --out drift.svg --spec drift.vl.json
+      also the Vega-Lite spec (data included), to restyle in the Vega editor
+
+Bands: mean ± t(0.975, n−1)·sd/√n over the n runs with drift at that step
+(none where n = 1). The data is aggregated by DuckDB first; Vega renders it.`;
+
+/** `panic-drift plot`: drift pictures (SVG or PNG) from a frame, through Vega-Lite. */
+export function plotCommand(io: CliIO, setExitCode: (code: number) => void): Command {
+  return new Command("plot")
+    .description("plot a drift frame to SVG or PNG: mean drift per step with 95% bands (lines), its distribution (ridge), or final drift per run (hist)")
+    .option("--in <file>", "drift frame (parquet) written by compute")
+    .option("--db <file>", "read the frame compute --db writes for this database: <db dir>/<db stem>.drift.parquet (default: $DATABASE_PATH)")
+    .option("--out <file>", "the picture: FILE.svg or FILE.png")
+    .addOption(new Option("--kind <kind>", "lines: mean drift per step; ridge: drift density per group; hist: final drift per run").choices(KINDS).default("lines"))
+    .option("--by <columns>", "one series per value of these frame columns (comma-separated)", "network")
+    .option("--spec <file>", "also write the Vega-Lite spec (JSON, data included) here")
+    .option("--width <pixels>", "width of one panel (one embedding model)", parsePixels, 360)
+    .option("--height <pixels>", "height of one panel (a ridgeline's groups share it)", parsePixels, 240)
+    .option("--scale <factor>", "PNG: pixels per SVG pixel (2 for sharp pictures on high-density screens)", parseScale, 1)
+    .option("-q, --quiet", "no summary line on stderr")
+    .option("--debug", "show stack traces on errors")
+    .addHelpText("after", EXAMPLES)
+    .action(async (flags: PlotFlags) => {
+      const { plotDrift } = await import("../plot/plot.js");
+      const db = flags.in === undefined ? (flags.db ?? nonEmpty(io.env.DATABASE_PATH)) : flags.db;
+      const result = await plotDrift({
+        ...(flags.in === undefined ? {} : { frame: flags.in }),
+        ...(db === undefined ? {} : { db }),
+        ...(flags.out === undefined ? {} : { out: flags.out }),
+        ...(flags.spec === undefined ? {} : { spec: flags.spec }),
+        kind: flags.kind,
+        by: flags.by,
+        width: flags.width,
+        height: flags.height,
+        scale: flags.scale,
+      });
+      if (flags.quiet !== true) {
+        const written = [result.output, result.spec].filter((f) => f !== undefined).join(", ");
+        io.stderr.write(
+          `panic-drift: ${result.kind} plot of ${result.groups.length} group${result.groups.length === 1 ? "" : "s"} × ${result.embeddingModels.length} embedding model${result.embeddingModels.length === 1 ? "" : "s"} from ${result.frame} → ${written}\n`,
+        );
+      }
+      setExitCode(0);
+    });
+}
+
+function parsePixels(value: string): number {
+  const pixels = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || pixels < 10 || pixels > 10_000) throw new InvalidArgumentError("give whole pixels, 10 to 10000");
+  return pixels;
+}
+
+function parseScale(value: string): number {
+  const scale = Number(value);
+  if (value.trim() === "" || !Number.isFinite(scale) || scale <= 0 || scale > 16) throw new InvalidArgumentError("give a factor above 0, up to 16");
+  return scale;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}

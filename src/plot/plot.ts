@@ -1,0 +1,138 @@
+import { writeFileSync } from "node:fs";
+import { extname, resolve } from "node:path";
+import type { TopLevelSpec } from "vega-lite";
+import { PanicDriftError, EXIT_USAGE } from "../errors.js";
+import { AtomicOutput } from "../sink/atomicOutput.js";
+import { openDriftFrame } from "../summary/driftFrame.js";
+import { framePath, type FrameSource } from "../summary/framePath.js";
+import { groupColumns } from "../summary/groupColumns.js";
+import { densityData, driftedRows, finalDriftHistogram, lineData } from "./plotData.js";
+import { histSpec, linesSpec, ridgeSpec, type SpecLayout } from "./specs.js";
+
+export const PLOT_KINDS = ["lines", "ridge", "hist"] as const;
+export type PlotKind = (typeof PLOT_KINDS)[number];
+export const DEFAULT_PLOT_BY = ["network"] as const;
+export const DEFAULT_PLOT_WIDTH = 360;
+export const DEFAULT_PLOT_HEIGHT = 240;
+
+export interface PlotOptions extends FrameSource {
+  /** The picture: .svg or .png. At least one of `out` and `spec`. */
+  out?: string;
+  /** The Vega-Lite spec, data included, as JSON. */
+  spec?: string;
+  /** lines (default): mean drift per step with 95% bands; ridge: drift density per group; hist: final drift per run. */
+  kind?: PlotKind;
+  /** Columns of the frame whose values make the groups (series). Default network. */
+  by?: string | readonly string[];
+  /** Size of one panel (one embedding model) in pixels. Default 360 × 240. */
+  width?: number;
+  height?: number;
+  /** PNG only: device pixels per SVG pixel. Default 1. */
+  scale?: number;
+}
+
+export interface PlotResult {
+  frame: string;
+  kind: PlotKind;
+  /** The series, in legend order. */
+  groups: string[];
+  embeddingModels: string[];
+  /** The files written (absolute). */
+  output?: string;
+  spec?: string;
+}
+
+/**
+ * Aggregates the frame in DuckDB, builds a Vega-Lite spec over the result,
+ * renders it headlessly to SVG (and PNG), and writes the files atomically.
+ */
+export async function plotDrift(options: PlotOptions): Promise<PlotResult> {
+  const usage = (message: string) => new PanicDriftError("USAGE", message, { exitCode: EXIT_USAGE });
+  const kind = options.kind ?? "lines";
+  if (!(PLOT_KINDS as readonly string[]).includes(kind)) throw usage(`--kind ${kind}: choose one of ${PLOT_KINDS.join(", ")}`);
+  const by = groupColumns(options.by ?? DEFAULT_PLOT_BY);
+  const width = options.width ?? DEFAULT_PLOT_WIDTH;
+  const height = options.height ?? DEFAULT_PLOT_HEIGHT;
+  const scale = options.scale ?? 1;
+  for (const [name, value] of [["--width", width], ["--height", height]] as const) {
+    if (!Number.isSafeInteger(value) || value < 10 || value > 10_000) throw usage(`${name} ${value}: give whole pixels, 10 to 10000`);
+  }
+  if (!Number.isFinite(scale) || scale <= 0 || scale > 16) throw usage(`--scale ${scale}: give a factor above 0, up to 16`);
+  const out = options.out === undefined ? undefined : resolve(options.out);
+  const specPath = options.spec === undefined ? undefined : resolve(options.spec);
+  if (out === undefined && specPath === undefined) throw usage("missing --out FILE.svg or FILE.png (or --spec FILE.json for the Vega-Lite spec alone)");
+  const picture = out === undefined ? undefined : pictureFormat(out);
+  if (out !== undefined && picture === undefined) throw usage(`--out ${options.out}: the picture's name must end in .svg or .png`);
+  if (out !== undefined && out === specPath) throw usage(`--out and --spec are the same file ${out}: give two names`);
+  const source = framePath(options);
+  for (const target of [out, specPath]) {
+    if (target === source.path) throw new PanicDriftError("OUTPUT_IS_INPUT", `${target} is the drift frame itself: choose another output path`);
+  }
+
+  const frame = await openDriftFrame(source);
+  const outputs: AtomicOutput[] = [];
+  try {
+    // Before the work: a missing or unwritable directory fails at once.
+    const pictureOutput = out === undefined ? undefined : AtomicOutput.begin(out);
+    if (pictureOutput !== undefined) outputs.push(pictureOutput);
+    const specOutput = specPath === undefined ? undefined : AtomicOutput.begin(specPath);
+    if (specOutput !== undefined) outputs.push(specOutput);
+
+    const { rows, drifted } = await driftedRows(frame.connection);
+    if (drifted === 0) {
+      throw new PanicDriftError("PLOT_NO_DATA", `nothing to plot: ${frame.path} has no row with a semantic_drift value (${rows} rows, all NULL): see compute's NULL reasons (panic-drift compute --json)`);
+    }
+    const layout: SpecLayout = { width, height, byTitle: by.join(", ") };
+    let spec: TopLevelSpec;
+    let series: { group: string; embedding_model: string }[];
+    if (kind === "lines") {
+      const points = await lineData(frame.connection, by);
+      spec = linesSpec(points, layout);
+      series = points;
+    } else if (kind === "ridge") {
+      const points = await densityData(frame.connection, by);
+      spec = ridgeSpec(points, new Set(points.map((p) => p.group)).size, layout);
+      series = points;
+    } else {
+      const bins = await finalDriftHistogram(frame.connection, by);
+      spec = histSpec(bins, layout);
+      series = bins;
+    }
+    const groups = [...new Set(series.map((p) => p.group))].sort();
+    const embeddingModels = [...new Set(series.map((p) => p.embedding_model))].sort();
+
+    const result: PlotResult = { frame: frame.path, kind, groups, embeddingModels };
+    if (pictureOutput !== undefined) {
+      const { renderSvg, svgToPng } = await import("./render.js");
+      const svg = await renderSvg(spec);
+      writeOutput(pictureOutput, picture === "png" ? await svgToPng(svg, scale) : svg);
+      result.output = pictureOutput.target;
+    }
+    if (specOutput !== undefined) {
+      writeOutput(specOutput, `${JSON.stringify(spec, null, 2)}\n`);
+      result.spec = specOutput.target;
+    }
+    return result;
+  } catch (error) {
+    for (const output of outputs) output.abort();
+    throw error;
+  } finally {
+    frame.close();
+  }
+}
+
+function pictureFormat(path: string): "svg" | "png" | undefined {
+  const extension = extname(path).slice(1).toLowerCase();
+  return extension === "svg" || extension === "png" ? extension : undefined;
+}
+
+function writeOutput(output: AtomicOutput, content: string | Buffer): void {
+  try {
+    writeFileSync(output.temporary, content);
+  } catch (error) {
+    output.abort();
+    const message = (error as Error).message.split("\n")[0];
+    throw new PanicDriftError("OUTPUT_WRITE_FAILED", `cannot write ${output.target}: ${message}: free space on that disk, or choose another --out`, { cause: error });
+  }
+  output.commit();
+}

@@ -1,0 +1,25 @@
+import type { TopLevelSpec } from "vega-lite";
+
+/**
+ * Vega-Lite → Vega → SVG, headless (a View with renderer "none"), and SVG →
+ * PNG with resvg. All three are loaded here, on use: commands that do not
+ * plot never pay for them.
+ */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [vegaLite, vega] = await Promise.all([import("vega-lite"), import("vega")]);
+  // Warnings (e.g. a band with no interval at some step) are expected; errors throw.
+  const compiled = vegaLite.compile(spec, { logger: vega.logger(vega.Error) }).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: "none", logLevel: vega.Error });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** The SVG as PNG, `scale` device pixels per SVG pixel, with the system's fonts. */
+export async function svgToPng(svg: string, scale: number): Promise<Buffer> {
+  const { Resvg } = await import("@resvg/resvg-js");
+  const image = new Resvg(svg, { fitTo: { mode: "zoom", value: scale }, font: { loadSystemFonts: true } }).render();
+  return image.asPng();
+}

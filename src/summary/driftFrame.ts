@@ -1,0 +1,98 @@
+import { closeSync, openSync, statSync } from "node:fs";
+import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { PanicDriftError } from "../errors.js";
+import { sqlString } from "../sink/tableFile.js";
+import type { FramePath } from "./framePath.js";
+import { FRAME_COLUMN_NAMES } from "./groupColumns.js";
+
+/** A drift frame opened in DuckDB as the view `frame`, checked to have the frame's columns. */
+export interface DriftFrame {
+  readonly path: string;
+  readonly connection: DuckDBConnection;
+  close(): void;
+}
+
+const INTEGER_TYPES = ["TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"];
+/** The columns the arithmetic needs, and the types it can use. */
+const NUMERIC_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  semantic_drift: ["DOUBLE", "FLOAT"],
+  sequence_number: INTEGER_TYPES,
+};
+
+/**
+ * Opens `source.path` for summaries and plots. Failures are one line each:
+ * missing (with "run compute first" when it came from --db), unreadable, not
+ * parquet, or parquet without the frame's columns.
+ */
+export async function openDriftFrame(source: FramePath): Promise<DriftFrame> {
+  const { path } = source;
+  checkReadable(source);
+  const { DuckDBInstance: Instance } = (await import("../duckdb.js")).duckdbApi;
+  let instance: DuckDBInstance | undefined;
+  let connection: DuckDBConnection | undefined;
+  try {
+    // One thread: sums in one order, so the same frame always gives the same last digits.
+    instance = await Instance.create(":memory:", { threads: "1", autoinstall_known_extensions: "false", autoload_known_extensions: "false" });
+    connection = await instance.connect();
+    const read = `read_parquet(${sqlString(path)})`;
+    let described;
+    try {
+      described = (await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${read}`)).getRowObjectsJson();
+    } catch (error) {
+      throw new PanicDriftError("FRAME_INVALID", `${path} is not a parquet file (${firstLine(error)}): give --in the .drift.parquet file that panic-drift compute writes`, { cause: error });
+    }
+    const types = new Map(described.map((row) => [String(row.column_name), String(row.column_type)]));
+    const missing = FRAME_COLUMN_NAMES.filter((c) => !types.has(c));
+    if (missing.length > 0) {
+      throw new PanicDriftError(
+        "FRAME_INVALID",
+        `${path} is not a panic-drift frame: missing column${missing.length === 1 ? "" : "s"} ${missing.join(", ")} (it has ${[...types.keys()].join(", ") || "none"}): give --in a file written by panic-drift compute`,
+      );
+    }
+    for (const [column, allowed] of Object.entries(NUMERIC_COLUMNS)) {
+      const type = types.get(column)!;
+      if (!allowed.includes(type)) {
+        throw new PanicDriftError("FRAME_INVALID", `${path} is not a panic-drift frame: column ${column} is ${type}, not ${allowed.join(" or ")}: give --in a file written by panic-drift compute`);
+      }
+    }
+    await connection.run(`CREATE TEMP VIEW frame AS SELECT * FROM ${read}`);
+    const opened = connection;
+    const owner = instance;
+    return {
+      path,
+      connection: opened,
+      close: () => {
+        opened.closeSync();
+        owner.closeSync();
+      },
+    };
+  } catch (error) {
+    connection?.closeSync();
+    instance?.closeSync();
+    throw error;
+  }
+}
+
+function checkReadable(source: FramePath): void {
+  const { path, db } = source;
+  let stats;
+  try {
+    stats = statSync(path);
+  } catch {
+    if (db !== undefined) {
+      throw new PanicDriftError("FRAME_NOT_FOUND", `drift frame not found: ${path} (what compute writes for --db ${db}): run panic-drift compute --db ${db} first, or give --in FILE`);
+    }
+    throw new PanicDriftError("FRAME_NOT_FOUND", `drift frame not found: ${path}: check the --in path (panic-drift compute writes <db stem>.drift.parquet beside the database)`);
+  }
+  if (stats.isDirectory()) throw new PanicDriftError("FRAME_INVALID", `${path} is a directory, not a drift frame: give --in a .drift.parquet file`);
+  try {
+    closeSync(openSync(path, "r"));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "error";
+    throw new PanicDriftError("FRAME_INVALID", `cannot read the drift frame ${path} (${code}): check its permissions`, { cause: error });
+  }
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
+}

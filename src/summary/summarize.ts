@@ -1,0 +1,119 @@
+import { extname, resolve } from "node:path";
+import { PanicDriftError, EXIT_USAGE } from "../errors.js";
+import { AtomicOutput } from "../sink/atomicOutput.js";
+import { alignedTable, type ResultCell, type ResultColumn } from "./alignedTable.js";
+import { openDriftFrame } from "./driftFrame.js";
+import { framePath, type FrameSource } from "./framePath.js";
+import { groupColumns } from "./groupColumns.js";
+import { renderResult, writeResult, RESULT_FORMATS, type ResultFormat } from "./resultOutput.js";
+import { degreesOfFreedomSql, groupMomentsSql, groupRowsSql, perRunRowsSql, perRunSql } from "./summarySql.js";
+import { createTQuantileTable } from "./tInterval.js";
+
+export const DEFAULT_SUMMARY_BY = ["network", "embedding_model"] as const;
+export const DEFAULT_THRESHOLD = 1;
+
+export interface SummaryOptions extends FrameSource {
+  /** Columns of the frame to group by (names or comma-separated lists). Default network, embedding_model. */
+  by?: string | readonly string[];
+  /** first_over is the first step whose drift exceeds this. Default 1. */
+  threshold?: number;
+  /** Leave out runs with fewer steps (rows of the run and model). Default 0: none. */
+  minSteps?: number;
+  /** One row per run and embedding model instead of one per group. */
+  perRun?: boolean;
+  /** Write the table to this file (atomically). */
+  out?: string;
+  /** table, csv, json or parquet (parquet needs `out`). Default: from `out`'s extension, else csv; without `out`, no text unless asked. */
+  format?: ResultFormat;
+}
+
+export interface SummaryResult {
+  /** The frame read (absolute). */
+  frame: string;
+  /** The file written, if `out` was given (absolute). */
+  output?: string;
+  columns: ResultColumn[];
+  /** Numbers as numbers (BIGINT too), text and timestamps as text, NULL as null. */
+  rows: Record<string, ResultCell>[];
+  /** Runs (per embedding model) summarized. */
+  runs: number;
+  /** Runs left out by `minSteps`. */
+  dropped: number;
+  /** The table in `format`, when there is no `out` and a text format was asked for. */
+  text?: string;
+}
+
+/**
+ * Per run: final, max and mean drift, the area under drift over
+ * sequence_number, and the first step over `threshold`; then per group the
+ * mean of each and its 95% t-interval. All arithmetic is DuckDB SQL over
+ * the parquet frame; only the t quantiles come from JavaScript, as a table.
+ */
+export async function summarizeDrift(options: SummaryOptions): Promise<SummaryResult> {
+  const by = groupColumns(options.by ?? DEFAULT_SUMMARY_BY);
+  const threshold = options.threshold ?? DEFAULT_THRESHOLD;
+  const minSteps = options.minSteps ?? 0;
+  const usage = (message: string) => new PanicDriftError("USAGE", message, { exitCode: EXIT_USAGE });
+  if (!Number.isFinite(threshold)) throw usage(`--threshold ${threshold} is not a number`);
+  if (!Number.isSafeInteger(minSteps) || minSteps < 0) throw usage(`--min-steps ${minSteps}: give a whole number of steps, 0 or more`);
+  const out = options.out === undefined ? undefined : resolve(options.out);
+  const format = options.format ?? (out === undefined ? undefined : (resultFormatFromPath(out) ?? "csv"));
+  if (format === "parquet" && out === undefined) throw usage("--format parquet needs --out FILE (parquet is not written to a terminal)");
+  const source = framePath(options);
+  if (out === source.path) throw new PanicDriftError("OUTPUT_IS_INPUT", `--out ${out} is the drift frame itself: choose another output path`);
+
+  const frame = await openDriftFrame(source);
+  let output: AtomicOutput | undefined;
+  try {
+    const connection = frame.connection;
+    // Before the work: a missing or unwritable directory fails at once.
+    output = out === undefined ? undefined : AtomicOutput.begin(out);
+    await connection.run(`CREATE TEMP TABLE per_run AS ${perRunSql(by, threshold)}`);
+    await connection.run(`CREATE TEMP VIEW kept_runs AS SELECT * FROM per_run WHERE steps >= ${minSteps}`);
+    const counts = (await connection.runAndReadAll(`SELECT count(*) FILTER (WHERE steps >= ${minSteps}) AS kept, count(*) FILTER (WHERE steps < ${minSteps}) AS dropped FROM per_run`)).getRowObjectsJson()[0]!;
+    if (options.perRun === true) {
+      await connection.run(`CREATE TEMP TABLE result AS ${perRunRowsSql(by, "kept_runs")}`);
+    } else {
+      await connection.run(`CREATE TEMP TABLE groups AS ${groupMomentsSql(by, "kept_runs")}`);
+      const dfs = (await connection.runAndReadAll(degreesOfFreedomSql("groups"))).getRowObjectsJson().map((r) => Number(r.df));
+      await createTQuantileTable(connection, "t_quantile", dfs);
+      await connection.run(`CREATE TEMP TABLE result AS ${groupRowsSql(by, "groups", "t_quantile")}`);
+    }
+    const reader = await connection.runAndReadAll("SELECT * FROM result");
+    const types = reader.columnTypes().map(String);
+    const columns = reader.columnNames().map((name, i) => ({ name, type: types[i]! }));
+    const rows = reader.getRowObjectsJson().map((row) => plainRow(columns, row));
+    const table = () => alignedTable(columns, rows);
+    const result: SummaryResult = { frame: frame.path, columns, rows, runs: Number(counts.kept), dropped: Number(counts.dropped) };
+    if (output !== undefined) {
+      await writeResult(connection, "result", format!, output, table);
+      result.output = output.target;
+    } else if (format === "table") result.text = table();
+    else if (format === "csv" || format === "json") result.text = await renderResult(connection, "result", format);
+    return result;
+  } catch (error) {
+    output?.abort();
+    throw error;
+  } finally {
+    frame.close();
+  }
+}
+
+/** csv, json, parquet by name; .txt is the aligned table. */
+export function resultFormatFromPath(path: string): ResultFormat | undefined {
+  const extension = extname(path).slice(1).toLowerCase();
+  if (extension === "txt") return "table";
+  return extension !== "table" && (RESULT_FORMATS as readonly string[]).includes(extension) ? (extension as ResultFormat) : undefined;
+}
+
+const INTEGER_TYPE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|U\w*INT)$/;
+
+/** DuckDB's JSON row with its integers (given as text) as numbers. */
+function plainRow(columns: readonly ResultColumn[], row: Record<string, unknown>): Record<string, ResultCell> {
+  const plain: Record<string, ResultCell> = {};
+  for (const { name, type } of columns) {
+    const value = row[name];
+    plain[name] = value === null || value === undefined ? null : INTEGER_TYPE.test(type) ? Number(value) : typeof value === "number" ? value : String(value);
+  }
+  return plain;
+}
