@@ -17,10 +17,9 @@ import { ReferencePairs } from "../frame/referencePairs.js";
 import { RunTable, type RunRecord } from "../frame/runTable.js";
 import type { SourceRow } from "../frame/sourceBatch.js";
 import type { RecordBatch } from "../frame/arrow.js";
-import { hyphenateUuid } from "../frame/uuidText.js";
 import { VectorStatus } from "../frame/vectorStatus.js";
-import { idKey, type PairCount, type SourceFilters } from "./driftSource.js";
-import { networkPath } from "./networkPath.js";
+import type { PairCount, SourceFilters } from "./driftSource.js";
+import { badNetworksWarning, filterRuns, inRunOrder, storedRun, type StoredRun } from "./runRecords.js";
 import { toSourceBatchMessage } from "./parquetExportBatch.js";
 import { EXPORT_TABLES, type ExportTable, type ExportWorkerSetup, type FromExportWorker, type PinnedExport, type ScanRequest, type ToExportWorker } from "./parquetExportProtocol.js";
 
@@ -298,10 +297,9 @@ class ExportReader {
 
   /** The runs, in the output's order (run_id as the frame shows it, compared as UTF-8 bytes like DuckDB), filters applied. */
   private async readRuns(warnings: string[]): Promise<{ storedId: string; record: RunRecord }[]> {
-    let badNetworks = 0;
     let duplicates = 0;
     const seen = new Set<string>();
-    const records: { storedId: string; sortKey: Buffer; record: RunRecord }[] = [];
+    const records: StoredRun<string>[] = [];
     for (const [id, prompt, network, experimentId] of await this.rows(
       `SELECT ${this.text("runs", "r", "id")}, ${this.text("runs", "r", "initial_prompt")}, ${this.text("runs", "r", "network")}, ${this.text("runs", "r", "experiment_id")}
        FROM read_parquet(${SQL_STRING(this.file("runs"))}) AS r WHERE r.id IS NOT NULL`,
@@ -313,48 +311,22 @@ class ExportReader {
         continue;
       }
       seen.add(storedId);
-      const path = networkPath(network);
-      if (path === undefined) badNetworks++;
-      const runId = hyphenateUuid(storedId);
-      records.push({
-        storedId,
-        sortKey: Buffer.from(runId, "utf8"),
-        record: {
-          run_id: runId,
-          initial_prompt: prompt == null ? "" : String(prompt),
-          network: path ?? null,
-          experiment_id: experimentId == null ? null : hyphenateUuid(String(experimentId)),
-        },
-      });
+      records.push(storedRun(storedId, prompt, network, experimentId));
     }
-    records.sort((a, b) => Buffer.compare(a.sortKey, b.sortKey));
-    const kept = this.keepRuns(records, warnings);
+    const { kept, warnings: unmatched } = filterRuns(inRunOrder(records), this.filters, this.dir);
+    warnings.push(...unmatched);
     this.runTable = new RunTable();
     this.runStates = kept.map(({ record }) => {
       this.runTable.add(record);
       return { prompt: record.initial_prompt, keys: new Map<string, number>() };
     });
-    if (badNetworks > 0) warnings.push(`${badNetworks} runs of ${this.dir} have a network that is not a JSON list of model names; their network column is NULL`);
+    const badNetworks = badNetworksWarning(records, this.dir);
+    if (badNetworks !== undefined) warnings.push(badNetworks);
     if (duplicates > 0) warnings.push(`${this.file("runs")} lists ${duplicates} run ids more than once; each run is read once`);
     return kept;
   }
 
   /** The --run and --experiment filters; a value that matches no run is worth a warning. */
-  private keepRuns<T extends { record: RunRecord }>(records: T[], warnings: string[]): T[] {
-    const runs = new Set((this.filters.runs ?? []).map(idKey));
-    const experiments = new Set((this.filters.experiments ?? []).map(idKey));
-    if (runs.size === 0 && experiments.size === 0) return records;
-    const kept = records.filter(
-      ({ record }) =>
-        (runs.size === 0 || runs.has(idKey(record.run_id))) &&
-        (experiments.size === 0 || (record.experiment_id !== null && experiments.has(idKey(record.experiment_id)))),
-    );
-    for (const r of runs) if (!records.some(({ record }) => idKey(record.run_id) === r)) warnings.push(`--run ${r} matches no run of ${this.dir}`);
-    for (const x of experiments) {
-      if (!records.some(({ record }) => record.experiment_id !== null && idKey(record.experiment_id) === x)) warnings.push(`--experiment ${x} matches no run of ${this.dir}`);
-    }
-    return kept;
-  }
 
   /**
    * The reference vectors the prompt rows hold (upstream's --embed-prompts):

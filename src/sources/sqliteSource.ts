@@ -2,18 +2,17 @@ import type Database from "better-sqlite3";
 import type { RecordBatch } from "apache-arrow";
 import { BatchesByDimension } from "../frame/batchesByDimension.js";
 import type { SourceRow } from "../frame/sourceBatch.js";
-import { RunTable, type RunRecord } from "../frame/runTable.js";
+import { RunTable } from "../frame/runTable.js";
 import { VectorStatus } from "../frame/vectorStatus.js";
-import { idKey, type DriftSource, type PairCount, type ScanOptions, type ScanProgress, type SourceFilters } from "./driftSource.js";
+import { type DriftSource, type PairCount, type ScanOptions, type ScanProgress, type SourceFilters } from "./driftSource.js";
 import { sqliteFingerprint, type InputFingerprint } from "./inputFingerprint.js";
-import { networkPath } from "./networkPath.js";
 import { parseNaiveTimestampMicros } from "./naiveTimestamp.js";
 import { isSqliteError, sqliteFailure } from "./sqliteFile.js";
 import { hasIndexLeadingWith, requireColumns } from "./sqliteSchema.js";
+import { badNetworksWarning, filterRuns, inRunOrder, storedRun } from "./runRecords.js";
 import { READ_COLUMNS, textCondition, type SqliteLayout } from "./sqliteLayouts.js";
 import { sqliteSnapshotChanges, sqliteSnapshotState, type SnapshotRun, type SnapshotTables } from "./sqliteSnapshot.js";
 import type { SnapshotChanges, SnapshotState } from "./snapshotState.js";
-import { hyphenateUuid } from "../frame/uuidText.js";
 
 interface RunInfo {
   /** The run's id as stored (bound as is in the per-run query). */
@@ -308,26 +307,6 @@ export class SqliteDriftSource implements DriftSource {
     return models.length > 0 ? [JSON.stringify(models)] : [];
   }
 
-  /** The run and experiment filters; a value that matches no run is worth a warning. */
-  private keepRun<T extends { record: RunRecord }>(records: T[]): T[] {
-    const runs = new Set((this.filters.runs ?? []).map(idKey));
-    const experiments = new Set((this.filters.experiments ?? []).map(idKey));
-    if (runs.size === 0 && experiments.size === 0) return records;
-    const kept = records.filter(
-      ({ record }) =>
-        (runs.size === 0 || runs.has(idKey(record.run_id))) &&
-        (experiments.size === 0 || (record.experiment_id !== null && experiments.has(idKey(record.experiment_id)))),
-    );
-    const unmatched = [
-      ...[...runs].filter((r) => !records.some(({ record }) => idKey(record.run_id) === r)).map((r) => `--run ${r}`),
-      ...[...experiments].filter((x) => !records.some(({ record }) => record.experiment_id !== null && idKey(record.experiment_id) === x)).map((x) => `--experiment ${x}`),
-    ];
-    for (const filter of unmatched) {
-      const message = `${filter} matches no run of ${this.path}`;
-      if (!this.warnings.includes(message)) this.warnings.push(message);
-    }
-    return kept;
-  }
 
   /** Index-only facts of the pinned snapshot, for the next incremental update (see snapshotState.ts). */
   snapshotState(): SnapshotState {
@@ -378,37 +357,19 @@ export class SqliteDriftSource implements DriftSource {
 
   /** The runs, in the output's order: by run_id as the frame shows it, compared as UTF-8 bytes like DuckDB. */
   private readRuns(): RunInfo[] {
-    let badNetworks = 0;
     const rows = this.db.prepare(this.sql.runs).raw(true).all() as unknown[][];
-    const records = rows.map(([id, prompt, network, experimentId]) => {
-      const path = networkPath(network);
-      if (path === undefined) badNetworks++;
-      const runId = hyphenateUuid(String(id));
-      return {
-        storedId: id,
-        sortKey: Buffer.from(runId, "utf8"),
-        record: {
-          run_id: runId,
-          initial_prompt: prompt == null ? "" : String(prompt),
-          network: path ?? null,
-          experiment_id: experimentId == null ? null : hyphenateUuid(String(experimentId)),
-        },
-      };
-    });
-    records.sort((a, b) => Buffer.compare(a.sortKey, b.sortKey));
+    const records = inRunOrder(rows.map(([id, prompt, network, experimentId]) => storedRun(id, prompt, network, experimentId)));
+    const { kept, warnings } = filterRuns(records, this.filters, this.path);
+    const badNetworks = badNetworksWarning(records, this.path);
+    // pin() runs again after release(): the same snapshot warnings only once.
+    for (const warning of badNetworks === undefined ? warnings : [...warnings, badNetworks]) if (!this.warnings.includes(warning)) this.warnings.push(warning);
     this.runTable = new RunTable();
-    const runs = this.keepRun(records).map(({ storedId, record }) => ({
+    return kept.map(({ storedId, record }) => ({
       storedId,
       index: this.runTable.add(record),
       initialPrompt: record.initial_prompt,
       keys: new Map<string, number>(),
     }));
-    if (badNetworks > 0 && !this.warnings.some((w) => w.includes("have a network"))) {
-      this.warnings.push(
-        `${badNetworks} runs of ${this.path} have a network that is not a JSON list of model names; their network column is NULL`,
-      );
-    }
-    return runs;
   }
 }
 
