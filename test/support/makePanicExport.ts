@@ -163,7 +163,7 @@ export const EXPORT_COLUMNS: Record<(typeof TABLES)[number], readonly (readonly 
 const IMAGE_MODELS = new Set(["NomicVision", "JinaClipVision", "DummyVision", "DummyVision2"]);
 
 function hyphenate(id: string | null): string | null {
-  if (id === null || !/^[0-9a-f]{32}$/i.test(id)) return id;
+  if (id === null || /^[0-9a-f]{32}$/i.exec(id) === null) return id;
   return `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`;
 }
 
