@@ -23,8 +23,8 @@ export interface IncrementalUpdate {
  * Whether the file at `output` (with metadata `found`) can be updated in
  * place of a full recompute: made with the same settings from an earlier
  * state of the same database, by a source that tells what changed. Then
- * `source` is limited to the runs to recompute. Returns a string saying
- * why not otherwise (for --debug-minded messages and tests).
+ * `source` is limited to the runs to recompute. Otherwise returns why not
+ * (a full compute follows).
  */
 export function incrementalUpdate(
   found: Partial<CacheMetadata> | undefined,
