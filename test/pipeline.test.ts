@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { computeDrift, defaultOutputPath } from "../src/pipeline.js";
 import { builtinEmbedding } from "../src/reference/builtinEmbedders.js";
-import { makePanicDb, type PanicDbManifest } from "./support/makePanicDb.js";
+import { EDGE_DB_OPTIONS, makePanicDb, type PanicDbManifest } from "./support/makePanicDb.js";
 import { runOracle, type OracleRow } from "./support/oracle.js";
 import { readFrame } from "./support/readParquet.js";
 
@@ -15,17 +15,7 @@ let manifest: PanicDbManifest;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "pd-pipeline-"));
   db = join(dir, "edge.sqlite");
-  manifest = makePanicDb(db, {
-    runs: 8,
-    steps: 12,
-    edgeCases: true,
-    embeddingModels: [
-      { name: "Dummy", dim: 768 },
-      { name: "Dummy2", dim: 768 },
-      { name: "DummyText", dim: 256 },
-      { name: "Synthetic64", dim: 64 },
-    ],
-  });
+  manifest = makePanicDb(db, EDGE_DB_OPTIONS);
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

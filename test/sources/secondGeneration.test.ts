@@ -11,22 +11,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { computeDrift } from "../../src/pipeline.js";
 import { openSource } from "../../src/sources/openSource.js";
-import { makePanicDb, type PanicDbManifest, type PanicDbOptions } from "../support/makePanicDb.js";
+import { EDGE_DB_OPTIONS, makePanicDb, type PanicDbManifest } from "../support/makePanicDb.js";
 import { runOracle, type OracleRow } from "../support/oracle.js";
 import { query, readFrame } from "../support/readParquet.js";
 import { runCli } from "../support/runCli.js";
 
-const OPTIONS: PanicDbOptions = {
-  runs: 8,
-  steps: 12,
-  edgeCases: true,
-  embeddingModels: [
-    { name: "Dummy", dim: 768 },
-    { name: "Dummy2", dim: 768 },
-    { name: "DummyText", dim: 256 },
-    { name: "Synthetic64", dim: 64 },
-  ],
-};
+const OPTIONS = EDGE_DB_OPTIONS;
 
 let dir: string;
 let g1: string;

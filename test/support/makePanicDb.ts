@@ -203,6 +203,23 @@ export const NULL_DRIFT_EDGES = [
 ] as const;
 
 /** All edge-case names used as keys of `edgeRows`. */
+/**
+ * The edge-case database the pipeline tests compare against the oracle: every
+ * edge case, and models of three dimensions, two of them with built-in
+ * references and one without.
+ */
+export const EDGE_DB_OPTIONS: PanicDbOptions = {
+  runs: 8,
+  steps: 12,
+  edgeCases: true,
+  embeddingModels: [
+    { name: "Dummy", dim: 768 },
+    { name: "Dummy2", dim: 768 },
+    { name: "DummyText", dim: 256 },
+    { name: "Synthetic64", dim: 64 },
+  ],
+};
+
 export const EDGE_CASES = [
   ...NULL_DRIFT_EDGES,
   "denormal",
