@@ -100,8 +100,8 @@ export class SourceBatchBuilder {
   private textBytes: Uint8Array;
   private readonly textOffsets: Int32Array;
   private readonly textValid: Uint8Array;
-  private readonly uuids: Record<UuidColumn, { words: Uint32Array; valid: Uint8Array; other: (string | null)[] }>;
-  private readonly models: Record<ModelColumn, { index: Map<string, number>; values: string[]; indices: Int32Array; valid: Uint8Array }>;
+  private readonly uuids: Record<UuidColumn, UuidTarget>;
+  private readonly models: Record<ModelColumn, ModelTarget>;
   private readonly startedAt: BigInt64Array;
   private readonly completedAt: BigInt64Array;
   private readonly timeValid: [Uint8Array, Uint8Array];
@@ -169,29 +169,11 @@ export class SourceBatchBuilder {
   push(row: SourceRow, referenceKey: number, status: VectorStatus, blob: Uint8Array | null): void {
     const i = this.count++;
     this.pushText(i, row.text);
-    for (const column of UUID_COLUMNS) {
-      const target = this.uuids[column];
-      const value = row[column];
-      if (writeUuid(value, target.words, i)) {
-        target.valid[i] = 1;
-        target.other.push(null);
-      } else {
-        target.other.push(hyphenateUuid(value));
-      }
-    }
-    for (const column of MODEL_COLUMNS) {
-      const target = this.models[column];
-      const value = row[column];
-      if (value === null) continue;
-      let index = target.index.get(value);
-      if (index === undefined) {
-        index = target.values.length;
-        target.values.push(value);
-        target.index.set(value, index);
-      }
-      target.indices[i] = index;
-      target.valid[i] = 1;
-    }
+    // Column by column, not in a loop over column names: each access then sees one shape.
+    pushUuid(this.uuids.id, i, row.id);
+    pushUuid(this.uuids.invocation_id, i, row.invocation_id);
+    pushModel(this.models.embedding_model, i, row.embedding_model);
+    pushModel(this.models.text_model, i, row.text_model);
     this.timeValid[0][i] = setInt64(this.startedAt, this.startedAt32, i, row.started_at);
     this.timeValid[1][i] = setInt64(this.completedAt, this.completedAt32, i, row.completed_at);
     setInt64(this.sequence, this.sequence32, i, row.sequence_number);
@@ -223,8 +205,7 @@ export class SourceBatchBuilder {
     const n = this.count;
     const dim = this.dimension;
     const schema = sourceBatchSchema(dim);
-    const vectorValid = new Uint8Array(n);
-    for (let i = 0; i < n; i++) vectorValid[i] = this.status[i] === VectorStatus.ok ? 1 : 0;
+    const vectorValid = okRows(this.status, n);
     const floats = new Float32Array(this.vectorBytes.buffer, 0, n * dim);
     const vectorType = schema.fields.find((f) => f.name === "vector")!.type as FixedSizeList<Float32>;
     const columns: Record<string, Data> = {};
@@ -286,6 +267,47 @@ export class SourceBatchBuilder {
   }
 }
 
+
+interface UuidTarget {
+  words: Uint32Array;
+  valid: Uint8Array;
+  other: (string | null)[];
+}
+
+interface ModelTarget {
+  index: Map<string, number>;
+  values: string[];
+  indices: Int32Array;
+  valid: Uint8Array;
+}
+
+/** 1 for each of the first `n` rows whose vector is usable. */
+function okRows(status: Uint8Array, n: number): Uint8Array {
+  const valid = new Uint8Array(n);
+  for (let i = 0; i < n; i++) valid[i] = status[i] === VectorStatus.ok ? 1 : 0;
+  return valid;
+}
+
+function pushUuid(target: UuidTarget, i: number, value: string): void {
+  if (writeUuid(value, target.words, i)) {
+    target.valid[i] = 1;
+    target.other.push(null);
+  } else {
+    target.other.push(hyphenateUuid(value));
+  }
+}
+
+function pushModel(target: ModelTarget, i: number, value: string | null): void {
+  if (value === null) return;
+  let index = target.index.get(value);
+  if (index === undefined) {
+    index = target.values.length;
+    target.values.push(value);
+    target.index.set(value, index);
+  }
+  target.indices[i] = index;
+  target.valid[i] = 1;
+}
 
 const TWO_32 = 4294967296;
 const encoder = new TextEncoder();
