@@ -8,6 +8,7 @@ import type { PromptVector } from "../reference/promptVector.js";
 import type { DriftSource, ScanProgress, SourceFilters } from "../sources/driftSource.js";
 import { sqliteFingerprint } from "../sources/inputFingerprint.js";
 import { fromBatchMessage } from "./batchMessage.js";
+import { waitAsync } from "./waitAsync.js";
 import { startReaderThreads, stopReaderThreads, type ReaderThread, type ReaderThreads } from "./readerThreads.js";
 import type { DataMessage, ErrorMessage, ToWorker } from "./workerProtocol.js";
 
@@ -98,6 +99,7 @@ export function workerDriftStream(source: DriftSource, options: WorkerStreamOpti
   for (const thread of threads) thread.worker.on("error", () => admit(thread, undefined));
 
   const stopAll = async () => {
+    closed = true;
     for (const t of threads) t.state = "done";
     await stopReaderThreads(readers);
   };
@@ -237,6 +239,27 @@ export function workerDriftStream(source: DriftSource, options: WorkerStreamOpti
       }
     });
   }
+
+  /**
+   * Threads are let in as soon as they have started their snapshots, not
+   * when the sink first asks for a batch: until then the main thread is
+   * busy loading DuckDB and opening the output, and they can read already.
+   */
+  let closed = false;
+  const admitEarly = (): void => {
+    if (closed || failed !== undefined || !threads.some((t) => t.state === "joining")) return;
+    const seen = Atomics.load(shared, 1);
+    try {
+      drain();
+    } catch (error) {
+      // A thread's error is the stream's: next() reports it.
+      failed = error instanceof Error ? error : new Error(String(error));
+      void stopAll();
+      return;
+    }
+    if (threads.some((t) => t.state === "joining")) void waitAsync(shared, 1, seen, 100).then(admitEarly);
+  };
+  admitEarly();
 
   return {
     ordered: source.ordered,

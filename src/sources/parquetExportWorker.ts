@@ -21,6 +21,7 @@ import { VectorStatus } from "../frame/vectorStatus.js";
 import type { PairCount, SourceFilters } from "./driftSource.js";
 import { badNetworksWarning, filterRuns, inRunOrder, storedRun, type StoredRun } from "./runRecords.js";
 import { toSourceBatchMessage } from "./parquetExportBatch.js";
+import { waitAsync } from "../parallel/waitAsync.js";
 import { EXPORT_TABLES, type ExportTable, type ExportWorkerSetup, type FromExportWorker, type PinnedExport, type ScanRequest, type ToExportWorker } from "./parquetExportProtocol.js";
 
 /** A failure with a PanicDriftError code, posted to the main thread as such. */
@@ -491,7 +492,7 @@ class ExportReader {
         if ("batch" in message && !("type" in message)) {
           // Back-pressure: at most maxInFlight batches wait for the main thread.
           while (Atomics.load(this.inFlight, 0) >= request.maxInFlight) {
-            await waitAsync(this.inFlight, Atomics.load(this.inFlight, 0), 200);
+            await waitAsync(this.inFlight, 0, Atomics.load(this.inFlight, 0), 200);
             if (this.cancelled.has(scanId)) return;
           }
           const { message: batch, transfer } = toSourceBatchMessage(message.batch);
@@ -601,13 +602,6 @@ class ExportReader {
     this.connection = undefined;
     this.instance = undefined;
   }
-}
-
-/** Atomics.waitAsync (Node ≥ 16; not in the ES2023 lib's types): resolves when [0] changes from `value` or after `timeout` ms. */
-function waitAsync(array: Int32Array, value: number, timeout: number): Promise<unknown> {
-  const { waitAsync: wait } = Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): { value: Promise<unknown> | string } };
-  const result = wait(array, 0, value, timeout).value;
-  return typeof result === "string" ? Promise.resolve(result) : result;
 }
 
 function int32Column(vector: duckdb.Vector, rows: number): Int32Array {
