@@ -60,6 +60,13 @@ const OUTPUT_ORDER = `f.run_index, f.embedding_model, f.sequence_number, f.id, f
 const ROW_GROUP_ROWS = 32_768;
 
 /**
+ * zstd at level 1 rather than DuckDB's default 3: writing the 200k-row bench
+ * frame takes 0.26 s of DuckDB's thread instead of 0.44 s, for a file 6%
+ * larger (9.99 MB against 9.39 MB; snappy would be 16.7 MB).
+ */
+const COMPRESSION = "COMPRESSION zstd, COMPRESSION_LEVEL 1";
+
+/**
  * The rows of an earlier file to keep (an incremental update): the output
  * is cut into stretches of consecutive runs, in the output's run order,
  * each either kept from the earlier file or recomputed, given by their
@@ -173,7 +180,7 @@ export class ParquetSink {
       // USE_TMP_FILE false: the target is our own temporary file already (see AtomicOutput).
       const reader = await this.connection.runAndReadAll(
         `COPY (${rows})
-         TO ${sqlString(this.output.temporary)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_ROWS}, USE_TMP_FILE false, KV_METADATA {${kv}})`,
+         TO ${sqlString(this.output.temporary)} (FORMAT parquet, ${COMPRESSION}, ROW_GROUP_SIZE ${ROW_GROUP_ROWS}, USE_TMP_FILE false, KV_METADATA {${kv}})`,
       );
       return Number(reader.getRows()[0]?.[0] ?? 0);
     } catch (error) {
