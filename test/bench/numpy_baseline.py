@@ -77,6 +77,17 @@ def reference(model, text):
     return None
 
 
+def drift_of(v, unit_refs):
+    """Euclidean drift of the float64 rows `v` (scaled in place) from their unit references; NaN for NULL."""
+    norms = np.sqrt(np.einsum("ij,ij->i", v, v))  # inf/nan for non-finite vectors, 0 for zero vectors
+    ok = np.isfinite(norms) & (norms > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v /= norms[:, None]
+        v -= unit_refs
+        d = np.sqrt(np.einsum("ij,ij->i", v, v))
+    return np.where(ok, np.minimum(d, 2.0), np.nan)
+
+
 def hyphenate(u):
     """Bare 32-hex ids (gen1) hyphenated 8-4-4-4-12; hyphenated ones (gen2) pass through."""
     return f"{u[0:8]}-{u[8:12]}-{u[12:16]}-{u[16:20]}-{u[20:32]}" if u is not None and len(u) == 32 else u
@@ -121,14 +132,7 @@ def main(db, out, layout=None):
         rows = np.asarray(rows, np.int64)
         for b, block in enumerate(blocks):
             s, e = b * CHUNK, min((b + 1) * CHUNK, len(rows))
-            v = block[: e - s].astype(np.float64)
-            norms = np.sqrt(np.einsum("ij,ij->i", v, v))  # inf/nan for non-finite vectors, 0 for zero vectors
-            ok = np.isfinite(norms) & (norms > 0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                v /= norms[:, None]
-                v -= unit_refs[ri[s:e]]
-                d = np.sqrt(np.einsum("ij,ij->i", v, v))
-            drift[rows[s:e]] = np.where(ok, np.minimum(d, 2.0), np.nan)
+            drift[rows[s:e]] = drift_of(block[: e - s].astype(np.float64), unit_refs[ri[s:e]])
 
     networks = {s: (None if s is None else "→".join(json.loads(s))) for s in set(cols[10])}
     frame = {  # rows already in output order (ORDER BY)
@@ -150,11 +154,16 @@ def main(db, out, layout=None):
         f.writelines(f"{i}\t{'' if d != d else repr(d)}\n" for i, d in zip(frame["id"], frame["semantic_drift"].tolist()))
 
 
-if __name__ == "__main__":
+def run_cli(entry, script):
+    """`script [--layout gen1|gen2] DB OUT` → entry(DB, OUT, layout or None)."""
     args = sys.argv[1:]
     chosen = None
     if len(args) == 4 and args[0] == "--layout" and args[1] in LAYOUTS:
         chosen, args = args[1], args[2:]
     if len(args) != 2:
-        sys.exit("usage: numpy_baseline.py [--layout gen1|gen2] DB OUT")
-    main(args[0], args[1], chosen)
+        sys.exit(f"usage: {script} [--layout gen1|gen2] DB OUT")
+    entry(args[0], args[1], chosen)
+
+
+if __name__ == "__main__":
+    run_cli(main, "numpy_baseline.py")

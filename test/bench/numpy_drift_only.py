@@ -10,11 +10,10 @@ fetched 4,096 rows at a time so memory stays flat, drift vectorised per
 it. OUT gets `id<TAB>drift` per row in scan order (not the output order).
 """
 import sqlite3
-import sys
 
 import numpy as np
 
-from numpy_baseline import LAYOUTS, detect_layout, hyphenate, reference
+from numpy_baseline import LAYOUTS, detect_layout, drift_of, hyphenate, reference, run_cli
 
 QUERY = """
 SELECT e.id, r.initial_prompt, e.embedding_model, e.vector
@@ -48,22 +47,10 @@ def main(db, out, layout=None):
                         units[key] = r / nr if nr > 0 else np.full(dim, np.nan)
                     refs.append(units[key])
                 v = np.frombuffer(b"".join(rows[k][3] for k in ks), "<f4").reshape(len(ks), dim).astype(np.float64)
-                norms = np.sqrt(np.einsum("ij,ij->i", v, v))
-                ok = np.isfinite(norms) & (norms > 0)
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    v /= norms[:, None]
-                    v -= np.stack(refs)
-                    d = np.sqrt(np.einsum("ij,ij->i", v, v))
-                drift[ks] = np.where(ok, np.minimum(d, 2.0), np.nan)
+                drift[ks] = drift_of(v, np.stack(refs))
             f.writelines(f"{hyphenate(row[0])}\t{'' if d != d else repr(d)}\n" for row, d in zip(rows, drift.tolist()))
     con.close()
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    chosen = None
-    if len(args) == 4 and args[0] == "--layout" and args[1] in LAYOUTS:
-        chosen, args = args[1], args[2:]
-    if len(args) != 2:
-        sys.exit("usage: numpy_drift_only.py [--layout gen1|gen2] DB OUT")
-    main(args[0], args[1], chosen)
+    run_cli(main, "numpy_drift_only.py")
