@@ -114,6 +114,8 @@ export function workerDriftStream(source: DriftSource, options: WorkerStreamOpti
   const pending = new Map<number, PendingUnit>();
   let nextUnit = 0;
   let failed: Error | undefined;
+  /** Set once the stream is stopped: no thread is let in after that. */
+  let closed = false;
 
   const unitOf = (unit: number): PendingUnit => {
     let entry = pending.get(unit);
@@ -245,7 +247,6 @@ export function workerDriftStream(source: DriftSource, options: WorkerStreamOpti
    * when the sink first asks for a batch: until then the main thread is
    * busy loading DuckDB and opening the output, and they can read already.
    */
-  let closed = false;
   const admitEarly = (): void => {
     if (closed || failed !== undefined || !threads.some((t) => t.state === "joining")) return;
     const seen = Atomics.load(shared, 1);
