@@ -1,6 +1,9 @@
 // Light: taken before the heavy half loads.
-import { closeSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { closeSync, lstatSync, openSync, readFileSync, realpathSync, rmSync, statSync, writeSync } from "node:fs";
+import { createServer, type Server } from "node:net";
 import { hostname } from "node:os";
+import { basename, dirname, join, resolve } from "node:path";
 import { EXIT_LOCKED, PanicDriftError } from "../errors.js";
 import { onInterrupt } from "../interruptCleanup.js";
 import { processAlive } from "../processAlive.js";
@@ -18,12 +21,22 @@ interface LockOwner {
 
 /**
  * `<out>.lock`: two runs for one output never compute and write it at once.
- * The file names its owner (pid, host, start); a lock whose owner is gone
- * (a process on this host that no longer exists) is taken over.
+ *
+ * The file names its owner (pid, host, start) for messages and for runs on
+ * other hosts that share the directory. On this host the lock is also held
+ * in the kernel, as a Unix socket bound to an abstract name derived from the
+ * lock's real path (Linux): binding is atomic, only one process can hold the
+ * name, and the kernel frees it when that process ends, even by kill -9.
+ * Only the holder of the name creates the file, or removes a file left by a
+ * process of this host that is gone, so that however many runs find a stale
+ * lock at once, exactly one of them takes it over. (Elsewhere than Linux
+ * the file alone is the lock, and a stale one is removed by whoever finds
+ * it first.)
  */
 export class OutputLock {
   private constructor(
     readonly path: string,
+    private readonly hostMutex: Server | undefined,
     private readonly unregister: () => void,
   ) {}
 
@@ -36,22 +49,22 @@ export class OutputLock {
     const path = `${target}.lock`;
     const deadline = performance.now() + waitSeconds * 1000;
     for (;;) {
-      const taken = tryCreate(path);
-      if (taken === "created") return new OutputLock(path, onInterrupt(() => rmSync(path, { force: true })));
-      if (taken === "unusable") return undefined;
-      const owner = readOwner(path);
-      if (owner === "gone") continue;
-      if (owner === "stale") {
-        rmSync(path, { force: true });
-        continue;
+      refuseNonFile(path, target);
+      const mutex = await bindHostMutex(path);
+      if (mutex !== "busy") {
+        const taken = takeFile(path, mutex !== undefined);
+        if (taken === "created") {
+          return new OutputLock(path, mutex, onInterrupt(() => rmSync(path, { force: true })));
+        }
+        mutex?.close();
+        if (taken === "unusable") return undefined;
       }
       if (performance.now() >= deadline) {
-        const who = owner === "unknown" ? "another run" : `another panic-drift (pid ${owner.pid} on ${owner.host}, since ${owner.started})`;
-        throw new PanicDriftError(
-          "OUTPUT_LOCKED",
-          `${who} is writing ${target} (lock ${path}): let it finish, or pass --wait SECONDS to wait for it`,
-          { exitCode: EXIT_LOCKED },
-        );
+        const owner = readOwner(path);
+        const who = typeof owner === "object" ? `another panic-drift (pid ${owner.pid} on ${owner.host}, since ${owner.started})` : "another run";
+        throw new PanicDriftError("OUTPUT_LOCKED", `${who} is writing ${target} (lock ${path}): let it finish, or pass --wait SECONDS to wait for it`, {
+          exitCode: EXIT_LOCKED,
+        });
       }
       await new Promise((resolve) => setTimeout(resolve, POLL_MILLISECONDS));
     }
@@ -60,6 +73,72 @@ export class OutputLock {
   release(): void {
     this.unregister();
     rmSync(this.path, { force: true });
+    this.hostMutex?.close();
+  }
+}
+
+/**
+ * Creates the lock file. With the host mutex held, a file left by a process
+ * of this host that is gone (or unreadable for long) is removed first:
+ * nobody else on this host can be doing the same.
+ */
+function takeFile(path: string, mutexHeld: boolean): "created" | "held" | "unusable" {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const created = tryCreate(path);
+    if (created !== "exists") return created;
+    const owner = readOwner(path);
+    if (owner === "gone") continue;
+    if (owner === "stale" && (mutexHeld || process.platform !== "linux")) {
+      rmSync(path, { force: true });
+      continue;
+    }
+    return "held";
+  }
+  return "held";
+}
+
+/** A directory (or anything but a file) at the lock path is never a lock of ours: an error, not a wait. */
+function refuseNonFile(path: string, target: string): void {
+  let stats;
+  try {
+    stats = lstatSync(path);
+  } catch {
+    return;
+  }
+  if (!stats.isFile()) {
+    const what = stats.isDirectory() ? "a directory" : stats.isSymbolicLink() ? "a symbolic link" : "not a regular file";
+    throw new PanicDriftError(
+      "OUTPUT_LOCK_UNUSABLE",
+      `the lock path ${path} of ${target} is ${what}, not panic-drift's lock file: move it away, or choose another --out`,
+    );
+  }
+}
+
+/**
+ * Binds the abstract Unix socket that stands for `path` on this host:
+ * the server (held), "busy" (another process holds it), or undefined where
+ * there are no abstract sockets (not Linux) or binding fails otherwise.
+ */
+function bindHostMutex(path: string): Promise<Server | "busy" | undefined> {
+  if (process.platform !== "linux") return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", (error: NodeJS.ErrnoException) => resolve(error.code === "EADDRINUSE" ? "busy" : undefined));
+    server.listen(`\0panic-drift-lock-${createHash("sha256").update(realLockPath(path)).digest("hex")}`, () => {
+      // Never keeps the process alive: the lock lasts as long as the run does.
+      server.unref();
+      resolve(server);
+    });
+  });
+}
+
+/** The lock's path with its directory's symbolic links resolved: one name per file, however it is spelled. */
+function realLockPath(path: string): string {
+  const absolute = resolve(path);
+  try {
+    return join(realpathSync(dirname(absolute)), basename(absolute));
+  } catch {
+    return absolute;
   }
 }
 
