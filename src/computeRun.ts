@@ -1,6 +1,4 @@
 import { availableParallelism } from "node:os";
-import { realpathSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
 import { localDriftStream, type DriftStream } from "./driftStream.js";
 import { PanicDriftError } from "./errors.js";
 import type { ReferencePair } from "./frame/referencePairs.js";
@@ -9,9 +7,10 @@ import type { Metric } from "./kernel/metric.js";
 import type { NullReason } from "./kernel/nullReason.js";
 import { workerDriftStream } from "./parallel/workerDriftStream.js";
 import { embedMissingReferences } from "./reference/embedMissing.js";
-import { baseSettings, currentReferenceDigest, upToDateResult, type ComputeHooks, type EarlyReaders, type ComputeOptions, type ComputePlan, type ComputeResult } from "./pipeline.js";
+import { baseSettings, currentReferenceDigest, refuseFilteredReplacement, upToDateResult, type ComputeHooks, type EarlyReaders, type ComputeOptions, type ComputePlan, type ComputeResult } from "./pipeline.js";
 import type { PromptVector } from "./reference/promptVector.js";
 import { readPromptVectorsFile } from "./reference/promptVectorsFile.js";
+import { referenceCachePolicy } from "./reference/referenceCacheFile.js";
 import { ReferenceResolver } from "./reference/referenceResolver.js";
 import { incrementalUpdate, type IncrementalUpdate } from "./incrementalUpdate.js";
 import { runTalliesJson, type DriftTally } from "./kernel/driftTally.js";
@@ -19,9 +18,10 @@ import { readCacheMetadata, resultJson, settingsKeyValue, settingsMatch, SNAPSHO
 import { resultSlotBytes } from "./sink/resultSlot.js";
 import type { DriftSource } from "./sources/driftSource.js";
 import { openSource } from "./sources/openSource.js";
+import { unmatchedFilterError } from "./sources/runRecords.js";
+import { filtersText } from "./sources/driftSource.js";
 import { PYTHON_ERA } from "./sources/sqliteLayouts.js";
 import { SqliteDriftSource } from "./sources/sqliteSource.js";
-import { EXPORT_FILES } from "./sources/parquetExportProtocol.js";
 
 /** Below this many embedding rows one reader on the main thread is faster. */
 const PARALLEL_MIN_ROWS = 20_000;
@@ -35,7 +35,10 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
   const { options, metric, output, excluded, started } = plan;
   const source = openSource(options.db, { immutable: options.immutable === true, filters: options.filters ?? {} });
   try {
-    refuseToOverwriteInput(source.path, output);
+    const unmatched = source.unmatchedFilters();
+    if (unmatched.length > 0) throw unmatchedFilterError(unmatched, source.path);
+    const found = await readCacheMetadata(output);
+    refuseFilteredReplacement(plan, found);
     if (plan.reference !== "prompt" && !source.ordered) {
       throw new PanicDriftError(
         "DB_MISSING_INDEX",
@@ -46,7 +49,10 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
     // The input's own reference vectors (a parquet export's prompt rows): below the file, above the built-ins.
     const stored = plan.reference === "prompt" ? (source.storedReferences?.() ?? []) : [];
     // Vectors from the reference cache (fetched now if missing) count like the file's; the file wins, and none replaces a stored one.
-    const embedded = options.embed === undefined ? [] : await embedMissingReferences(source, [...userVectors, ...stored], options.embed, output, new Set(excluded));
+    const embedded =
+      options.embed === undefined
+        ? []
+        : await embedMissingReferences(source, [...userVectors, ...stored], options.embed, output, new Set(excluded), referenceCachePolicy(plan.inputs, options.overwrite === true));
     const storedPairs = new Set(stored.map((v) => JSON.stringify([v.initialPrompt, v.embeddingModel])));
     const fileVectors = [...embedded.filter((v) => !storedPairs.has(JSON.stringify([v.initialPrompt, v.embeddingModel]))), ...userVectors];
     const settings: CacheSettings = {
@@ -58,7 +64,6 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
     let update: IncrementalUpdate | undefined;
     let checkSeconds = 0;
     if (!options.force) {
-      const found = await readCacheMetadata(output);
       if (found !== undefined && settingsMatch(found, settings)) return upToDateResult(found, output, metric, started);
       const checking = performance.now();
       const planned = incrementalUpdate(found, settings, source, output);
@@ -73,7 +78,8 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
     // Readers start first; DuckDB loads and the sink opens while their threads boot.
     // An update reads few runs: one reader on this thread.
     const streamReady = openDriftStream(source, fileVectors, stored, metric, new Set(excluded), update === undefined ? options : { ...options, workers: 1 }, early);
-    const sinkReady = import("./sink/parquetSink.js").then(({ ParquetSink }) => ParquetSink.open(output));
+    const framePolicy = { kind: "drift frame", label: "--out", remedy: "choose another --out", inputs: plan.inputs, overwrite: options.overwrite === true } as const;
+    const sinkReady = import("./sink/parquetSink.js").then(({ ParquetSink }) => ParquetSink.open(output, framePolicy));
     const [streamOpened, sinkOpened] = await Promise.allSettled([streamReady, sinkReady]);
     if (streamOpened.status === "rejected" || sinkOpened.status === "rejected") {
       if (streamOpened.status === "fulfilled") await streamOpened.value.close();
@@ -90,6 +96,10 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
       const tally = stream.tally();
       update?.addKept(tally);
       const counts = runCounts(stream, tally);
+      const filters = filtersText(options.filters);
+      if (filters !== "" && counts.rows === 0) {
+        throw new PanicDriftError("FILTER_MATCHES_NOTHING", `${filters} together match no text embedding of ${source.path}: check the filters; nothing was written`);
+      }
       if (options.strict && counts.missing.length > 0) {
         throw new PanicDriftError("MISSING_REFERENCES", `--strict: ${counts.missing[0]}`);
       }
@@ -182,23 +192,4 @@ function runCounts(stream: DriftStream, tally: DriftTally): RunCounts {
 function defaultWorkers(source: DriftSource): number {
   const rows = source.estimatedRows();
   return rows < PARALLEL_MIN_ROWS ? 1 : Math.max(1, Math.min(2, availableParallelism()));
-}
-
-/** The output must never be the database (or anything SQLite writes beside it). */
-function refuseToOverwriteInput(db: string, output: string): void {
-  let dbReal: string;
-  let outReal: string;
-  try {
-    dbReal = realpathSync(db);
-    outReal = join(realpathSync(dirname(output)), basename(output));
-  } catch {
-    return; // a missing output directory is reported by the sink
-  }
-  if (outReal === dbReal || outReal === `${dbReal}-wal` || outReal === `${dbReal}-shm` || outReal === `${dbReal}-journal`) {
-    throw new PanicDriftError("OUTPUT_IS_INPUT", `--out ${output} is the database itself: choose another output path`);
-  }
-  // A parquet export directory: none of the files read may be overwritten.
-  if (dirname(outReal) === dbReal && EXPORT_FILES.includes(basename(outReal))) {
-    throw new PanicDriftError("OUTPUT_IS_INPUT", `--out ${output} is one of the export's own files: choose another output path`);
-  }
 }

@@ -7,12 +7,14 @@ import type { Metric } from "./kernel/metric.js";
 import type { ReferenceMode } from "./kernel/referenceMode.js";
 import { emptyReasonCounts, type NullReason } from "./kernel/nullReason.js";
 import { embedSpecDescription, type EmbedSpec } from "./reference/embedSpec.js";
-import { referenceCacheDigest, referenceCachePath } from "./reference/referenceCacheFile.js";
+import { referenceCacheDigest, referenceCachePath, referenceCachePolicy } from "./reference/referenceCacheFile.js";
+import { guardOutput, type ProtectedInput } from "./sink/outputGuard.js";
+import { inputFiles } from "./sources/inputFiles.js";
 import { referenceDigest } from "./reference/referenceResolver.js";
 import { OutputLock } from "./sink/outputLock.js";
-import { FORMAT_VERSION, readCacheMetadata, settingsMatch, type CacheSettings } from "./sink/cacheMetadata.js";
+import { FORMAT_VERSION, readCacheMetadata, settingsMatch, type CacheMetadata, type CacheSettings } from "./sink/cacheMetadata.js";
 import { startReaderThreads, stopReaderThreads, type ReaderThreads } from "./parallel/readerThreads.js";
-import { filtersKey, type ScanProgress, type SourceFilters } from "./sources/driftSource.js";
+import { filtersKey, filtersText, type ScanProgress, type SourceFilters } from "./sources/driftSource.js";
 import { inputFingerprint, type InputFingerprint } from "./sources/inputFingerprint.js";
 import { VERSION } from "./version.js";
 
@@ -44,6 +46,12 @@ export interface ComputeOptions {
   strict?: boolean;
   /** Recompute even when the output is up to date. */
   force?: boolean;
+  /**
+   * Replace the output (and the reference cache beside it) even when it
+   * holds a file panic-drift did not write, or a frame computed with other
+   * filters. An input is never replaced.
+   */
+  overwrite?: boolean;
   /** How long to wait for another run writing the same output (its lock); default 0. */
   wait?: number;
   /** Open the database as immutable (read-only media; unsafe while an experiment writes). */
@@ -108,7 +116,8 @@ export async function computeDrift(options: ComputeOptions, hooks: ComputeHooks 
       exitCode: EXIT_USAGE,
     });
   }
-  const plan: ComputePlan = { options, metric, reference, output, excluded, started };
+  const inputs: ProtectedInput[] = [...inputFiles(options.db), ...(options.promptVectors === undefined ? [] : [{ path: options.promptVectors, what: "the --prompt-vectors file" }])];
+  const plan: ComputePlan = { options, metric, reference, output, excluded, started, inputs };
   let likelyUpdate = false;
   if (!options.force) {
     const found = await readCacheMetadata(output);
@@ -121,6 +130,8 @@ export async function computeDrift(options: ComputeOptions, hooks: ComputeHooks 
       likelyUpdate = found.snapshot !== undefined && settingsMatch(found, settings, ["source", "input_fingerprint"]);
     }
   }
+  // Before anything is written (the lock included): never over an input or a file that is not ours.
+  guardOutputs(plan);
   // Another run may be writing this output: wait for it (the heavy half then finds its file up to date).
   const lock = await OutputLock.acquire(output, options.wait ?? 0);
   // An update of an earlier output reads few runs, on this thread: no reader threads to start.
@@ -170,6 +181,38 @@ export interface ComputePlan {
   readonly output: string;
   readonly excluded: string[];
   readonly started: number;
+  /** Every file the run reads (the output guard's inputs). */
+  readonly inputs: readonly ProtectedInput[];
+}
+
+/** The output guard for the frame and, with an embedder, the reference cache beside it. */
+function guardOutputs(plan: ComputePlan): void {
+  const { options, output, inputs } = plan;
+  const overwrite = options.overwrite === true;
+  // A missing directory is reported by the sink, after the database's own problems.
+  guardOutput(output, { kind: "drift frame", label: "--out", remedy: "choose another --out", inputs, overwrite }, { place: false });
+  if (options.embed !== undefined) guardOutput(referenceCachePath(output), referenceCachePolicy(inputs, overwrite), { place: false });
+}
+
+/**
+ * A filtered compute never replaces a frame computed without those filters
+ * (what `summary --db` and `plot --db` read) unless told to.
+ */
+export function refuseFilteredReplacement(plan: ComputePlan, found: Partial<CacheMetadata> | undefined): void {
+  const { options, output } = plan;
+  const filters = filtersKey(options.filters);
+  const overwrite = options.overwrite === true;
+  if (overwrite || found === undefined || filters === "" || found.filters === filters) return;
+  const before = found.filters === "" || found.filters === undefined ? "without filters" : `with other filters (${describeFilters(found.filters)})`;
+  throw new PanicDriftError(
+    "OUTPUT_FILTERS_DIFFER",
+    `--out ${output} holds a frame computed ${before}; this compute keeps only ${describeFilters(filters)}: give the filtered frame its own --out FILE, or pass --overwrite to replace it`,
+  );
+}
+
+/** A filtersKey (as a file records it) as options. */
+function describeFilters(key: string): string {
+  return filtersText(parseJson<SourceFilters>(key, {}));
 }
 
 /** The settings that do not need the database opened. */

@@ -6,6 +6,9 @@ import { referenceCachePath } from "./reference/referenceCacheFile.js";
 import { ReferenceResolver } from "./reference/referenceResolver.js";
 import type { SourceFilters } from "./sources/driftSource.js";
 import { openSource } from "./sources/openSource.js";
+import { unmatchedFilterError } from "./sources/runRecords.js";
+import { inputFiles } from "./sources/inputFiles.js";
+import type { ProtectedInput } from "./sink/outputGuard.js";
 
 export interface ListPromptsOptions {
   db: string;
@@ -43,10 +46,12 @@ export interface PromptPair {
  */
 export async function listPrompts(options: ListPromptsOptions): Promise<PromptPair[]> {
   const fileVectors = options.promptVectors === undefined ? [] : await readPromptVectorsFile(options.promptVectors);
-  const cached = await readReferenceCache(options.referenceCache ?? referenceCachePath(resolve(defaultOutputPath(options.db))));
+  const cached = await readReferenceCache(referenceCacheOf(options));
   const inCache = new Set(cached.map((c) => JSON.stringify([c.initialPrompt, c.embeddingModel])));
   const source = openSource(options.db, { filters: options.filters ?? {} });
   try {
+    const unmatched = source.unmatchedFilters();
+    if (unmatched.length > 0) throw unmatchedFilterError(unmatched, source.path);
     const known = new ReferenceResolver(fileVectors, source.storedReferences?.() ?? []);
     const excluded = new Set(options.excludePrompts ?? DEFAULT_EXCLUDED_PROMPTS);
     return source
@@ -62,6 +67,20 @@ export async function listPrompts(options: ListPromptsOptions): Promise<PromptPa
   } finally {
     source.close();
   }
+}
+
+/** The reference cache listPrompts reads: the one given, or the one beside compute's default output. */
+function referenceCacheOf(options: Pick<ListPromptsOptions, "db" | "referenceCache">): string {
+  return options.referenceCache ?? referenceCachePath(resolve(defaultOutputPath(options.db)));
+}
+
+/** Every file listPrompts reads, which a list written to a file must never replace. */
+export function promptsInputs(options: Pick<ListPromptsOptions, "db" | "promptVectors" | "referenceCache">): ProtectedInput[] {
+  return [
+    ...inputFiles(options.db),
+    ...(options.promptVectors === undefined ? [] : [{ path: options.promptVectors, what: "the --prompt-vectors file" }]),
+    { path: referenceCacheOf(options), what: "the reference cache" },
+  ];
 }
 
 function compare(a: string, b: string): number {

@@ -181,7 +181,9 @@ describe("incremental updates", () => {
     expect((await computeDrift({ db, out, force: true, metric: "cosine" })).updated).toBeUndefined();
     writeFileSync(out, "not a parquet file");
     change(db, (h) => replay(h, 8, 9));
-    const full = await computeDrift({ db, out });
+    // A file panic-drift did not write is replaced only when told to.
+    await expect(computeDrift({ db, out })).rejects.toMatchObject({ code: "OUTPUT_FOREIGN" });
+    const full = await computeDrift({ db, out, overwrite: true });
     expect(full.updated).toBeUndefined();
     await expectEqualsFull(db, out, full);
   });

@@ -193,7 +193,7 @@ describe("computeDrift with --experiment / --run / --model filters", () => {
       expect(expected.length).toBeGreaterThan(0);
       for (const workers of [1, 2]) {
         const out = join(dir, `filtered-${workers}.parquet`);
-        const result = await computeDrift({ db, out, filters, workers, batchRows: 5, force: true });
+        const result = await computeDrift({ db, out, filters, workers, batchRows: 5, force: true, overwrite: true });
         expect(result.rows).toBe(expected.length);
         expectSameFrame(await readFrame(out), expected);
       }
@@ -201,10 +201,15 @@ describe("computeDrift with --experiment / --run / --model filters", () => {
     const out = join(dir, "filtered-utd.parquet");
     await computeDrift({ db, out, filters: { models: ["Dummy"] } });
     expect((await computeDrift({ db, out, filters: { models: ["Dummy"] } })).status).toBe("up-to-date");
-    expect((await computeDrift({ db, out, filters: { models: ["Dummy2"] } })).status).toBe("computed");
-    const none = await computeDrift({ db, out, filters: { runs: ["0".repeat(32)] } });
-    expect(none.rows).toBe(0);
-    expect(none.warnings.join("\n")).toMatch(/--run 0{32} matches no run/);
+    // A frame computed with other filters is replaced only when told to.
+    await expect(computeDrift({ db, out, filters: { models: ["Dummy2"] } })).rejects.toMatchObject({ code: "OUTPUT_FILTERS_DIFFER" });
+    expect((await computeDrift({ db, out, filters: { models: ["Dummy2"] }, overwrite: true })).status).toBe("computed");
+    const before = readFileSync(out);
+    await expect(computeDrift({ db, out, filters: { models: ["Dummy2"], runs: ["0".repeat(32)] }, overwrite: true })).rejects.toMatchObject({
+      code: "FILTER_MATCHES_NOTHING",
+      message: expect.stringMatching(/--run 0{32} matches no run/),
+    });
+    expect(readFileSync(out).equals(before)).toBe(true);
   });
 });
 

@@ -27,6 +27,7 @@ interface ComputeFlags {
   exclude: boolean;
   strict?: boolean;
   force?: boolean;
+  overwrite?: boolean;
   wait: number;
   immutable?: boolean;
   experiment?: string[];
@@ -83,6 +84,7 @@ export function computeCommand(io: CliIO, setExitCode: (code: number) => void): 
     .option("--embed-api-key <key>", "with --embed-url: bearer token (default: $PANIC_DRIFT_EMBED_API_KEY; never printed)")
     .option("--strict", "fail (exit 1) when a reference vector is missing instead of writing NULL drift")
     .option("--force", "recompute even when the output is up to date")
+    .option("--overwrite", "replace --out even if it holds a file panic-drift did not write, or a frame computed with other filters (never an input)")
     .option("--immutable", "read a database on read-only media without locks or -shm (unsafe while an experiment writes)")
     .option("--wait <seconds>", "if another run is writing the same output, wait this long for it (else exit 3)", parseSeconds, 0)
     .option("-q, --quiet", "no progress and no summary line (warnings and errors still go to stderr)")
@@ -121,6 +123,7 @@ export function computeCommand(io: CliIO, setExitCode: (code: number) => void): 
             excludePrompts,
             strict: flags.strict === true,
             force: flags.force === true,
+            overwrite: flags.overwrite === true,
             wait: flags.wait,
             immutable: flags.immutable === true,
             filters: filtersOption(flags),

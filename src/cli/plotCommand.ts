@@ -14,6 +14,7 @@ interface PlotFlags {
   width: number;
   height: number;
   scale: number;
+  overwrite?: boolean;
   quiet?: boolean;
   debug?: boolean;
 }
@@ -46,6 +47,7 @@ export function plotCommand(io: CliIO, setExitCode: (code: number) => void): Com
     .option("--width <pixels>", "width of one panel (one embedding model)", parsePixels, 360)
     .option("--height <pixels>", "height of one panel (a ridgeline's groups share it)", parsePixels, 240)
     .option("--scale <factor>", "PNG: pixels per SVG pixel (2 for sharp pictures on high-density screens)", parseScale, 1)
+    .option("--overwrite", "replace the output even if it holds a file panic-drift did not write (never an input)")
     .option("-q, --quiet", "no summary line on stderr")
     .option("--debug", "show stack traces on errors")
     .addHelpText("after", EXAMPLES)
@@ -62,6 +64,7 @@ export function plotCommand(io: CliIO, setExitCode: (code: number) => void): Com
         width: flags.width,
         height: flags.height,
         scale: flags.scale,
+        overwrite: flags.overwrite === true,
       });
       if (flags.quiet !== true) {
         const written = [result.output, result.spec].filter((f) => f !== undefined).join(", ");

@@ -18,6 +18,7 @@ interface PromptsFlags {
   run?: string[];
   model?: string[];
   exclude: boolean;
+  overwrite?: boolean;
   quiet?: boolean;
   debug?: boolean;
 }
@@ -44,6 +45,7 @@ export function promptsCommand(io: CliIO, setExitCode: (code: number) => void): 
     .addOption(new Option("--format <format>", "csv, json or parquet (default: from --out's extension, else csv)").choices(FORMATS))
     .option("--prompt-vectors <file>", "mark the pairs this file resolves (as compute --prompt-vectors)")
     .option("--reference-cache <file>", "mark the pairs this reference cache holds (default: the one beside compute's default output)")
+    .option("--overwrite", "replace --out even if it holds a file panic-drift did not write (never an input)")
     .option("-q, --quiet", "no summary line")
     .option("--debug", "show stack traces on errors")
     .addHelpText("after", EXAMPLES)
@@ -54,7 +56,17 @@ export function promptsCommand(io: CliIO, setExitCode: (code: number) => void): 
       if (format === "parquet" && flags.out === undefined) {
         throw new PanicDriftError("USAGE", "--format parquet needs --out FILE (parquet is not written to a terminal)", { exitCode: EXIT_USAGE });
       }
-      const { listPrompts } = await import("../prompts.js");
+      const { listPrompts, promptsInputs } = await import("../prompts.js");
+      const { guardOutput } = await import("../sink/outputGuard.js");
+      const policy = {
+        kind: "prompts table",
+        label: "--out",
+        remedy: "choose another --out",
+        inputs: promptsInputs({ db, promptVectors: flags.promptVectors, referenceCache: flags.referenceCache }),
+        overwrite: flags.overwrite === true,
+      } as const;
+      // Before the database is read: never over an input, nor over a file panic-drift did not write.
+      if (flags.out !== undefined) guardOutput(flags.out, policy, { place: false });
       const { renderTable, writeTableFile } = await import("../sink/tableFile.js");
       const pairs = await listPrompts({
         db,
@@ -71,7 +83,7 @@ export function promptsCommand(io: CliIO, setExitCode: (code: number) => void): 
       ] as const;
       // Nothing resolves it yet: an empty field (NULL), not a quoted empty string.
       const rows = pairs.map((p) => [p.initial_prompt, p.embedding_model, p.resolved_by === "" ? null : p.resolved_by, p.rows]);
-      if (flags.out !== undefined) await writeTableFile(flags.out, format, columns, rows);
+      if (flags.out !== undefined) await writeTableFile(flags.out, format, columns, rows, policy);
       else io.stdout.write(await renderTable(format as Exclude<Format, "parquet">, columns, rows));
       if (flags.quiet !== true) {
         const open = pairs.filter((p) => p.resolved_by === "").length;

@@ -13,6 +13,7 @@ interface SummaryFlags {
   perRun?: boolean;
   out?: string;
   format?: Format;
+  overwrite?: boolean;
   quiet?: boolean;
   debug?: boolean;
 }
@@ -48,6 +49,7 @@ export function summaryCommand(io: CliIO, setExitCode: (code: number) => void): 
     .addOption(
       new Option("--format <format>", "table, csv, json or parquet (default: from --out's extension, else table on a terminal, csv otherwise; parquet needs --out)").choices(FORMATS),
     )
+    .option("--overwrite", "replace the output even if it holds a file panic-drift did not write (never an input)")
     .option("-q, --quiet", "no summary line on stderr")
     .option("--debug", "show stack traces on errors")
     .addHelpText("after", EXAMPLES)
@@ -64,6 +66,7 @@ export function summaryCommand(io: CliIO, setExitCode: (code: number) => void): 
         perRun: flags.perRun === true,
         ...(flags.out === undefined ? {} : { out: flags.out }),
         ...(format === undefined ? {} : { format }),
+        overwrite: flags.overwrite === true,
       });
       if (result.text !== undefined) io.stdout.write(result.text);
       if (flags.quiet !== true) {

@@ -4,7 +4,9 @@ import type { TopLevelSpec } from "vega-lite";
 import { PanicDriftError, EXIT_USAGE } from "../errors.js";
 import { AtomicOutput } from "../sink/atomicOutput.js";
 import { openDriftFrame } from "../summary/driftFrame.js";
-import { framePath, type FrameSource } from "../summary/framePath.js";
+import { frameInputs, framePath, type FrameSource } from "../summary/framePath.js";
+import { guardOutput, type OutputPolicy } from "../sink/outputGuard.js";
+import { markPng, markSpec, markSvg } from "../sink/outputKind.js";
 import { groupColumns } from "../summary/groupColumns.js";
 import { densityData, driftedRows, finalDriftHistogram, lineData } from "./plotData.js";
 import { histSpec, linesSpec, ridgeSpec, type SpecLayout } from "./specs.js";
@@ -29,6 +31,8 @@ export interface PlotOptions extends FrameSource {
   height?: number;
   /** PNG only: device pixels per SVG pixel. Default 1. */
   scale?: number;
+  /** Replace `out`/`spec` even if they hold files panic-drift did not write (never an input). */
+  overwrite?: boolean;
 }
 
 export interface PlotResult {
@@ -65,17 +69,18 @@ export async function plotDrift(options: PlotOptions): Promise<PlotResult> {
   if (out !== undefined && picture === undefined) throw usage(`--out ${options.out}: the picture's name must end in .svg or .png`);
   if (out !== undefined && out === specPath) throw usage(`--out and --spec are the same file ${out}: give two names`);
   const source = framePath(options);
-  for (const target of [out, specPath]) {
-    if (target === source.path) throw new PanicDriftError("OUTPUT_IS_INPUT", `${target} is the drift frame itself: choose another output path`);
-  }
+  const policy = (label: string): OutputPolicy => ({ kind: "plot", label, remedy: `choose another ${label}`, inputs: frameInputs(source), overwrite: options.overwrite === true });
+  // Before anything is read: outputs aimed at an input, or at files panic-drift did not write.
+  if (out !== undefined) guardOutput(out, policy("--out"), { place: false });
+  if (specPath !== undefined) guardOutput(specPath, policy("--spec"), { place: false });
 
   const frame = await openDriftFrame(source);
   const outputs: AtomicOutput[] = [];
   try {
     // Before the work: a missing or unwritable directory fails at once.
-    const pictureOutput = out === undefined ? undefined : AtomicOutput.begin(out);
+    const pictureOutput = out === undefined ? undefined : AtomicOutput.begin(out, policy("--out"));
     if (pictureOutput !== undefined) outputs.push(pictureOutput);
-    const specOutput = specPath === undefined ? undefined : AtomicOutput.begin(specPath);
+    const specOutput = specPath === undefined ? undefined : AtomicOutput.begin(specPath, policy("--spec"));
     if (specOutput !== undefined) outputs.push(specOutput);
 
     const { rows, drifted } = await driftedRows(frame.connection);
@@ -105,11 +110,11 @@ export async function plotDrift(options: PlotOptions): Promise<PlotResult> {
     if (pictureOutput !== undefined) {
       const { renderSvg, svgToPng } = await import("./render.js");
       const svg = await renderSvg(spec);
-      writeOutput(pictureOutput, picture === "png" ? await svgToPng(svg, scale) : svg);
+      writeOutput(pictureOutput, picture === "png" ? markPng(await svgToPng(svg, scale)) : markSvg(svg));
       result.output = pictureOutput.target;
     }
     if (specOutput !== undefined) {
-      writeOutput(specOutput, `${JSON.stringify(spec, null, 2)}\n`);
+      writeOutput(specOutput, `${JSON.stringify(markSpec(spec), null, 2)}\n`);
       result.spec = specOutput.target;
     }
     return result;

@@ -1,3 +1,5 @@
+import type { OutputPolicy } from "../sink/outputGuard.js";
+import { existingOutputKind } from "../sink/outputKind.js";
 import type { DriftSource } from "../sources/driftSource.js";
 import type { Embedder } from "./embedder.js";
 import { CommandEmbedder } from "./embedCommand.js";
@@ -22,9 +24,12 @@ export async function embedMissingReferences(
   spec: EmbedSpec,
   output: string,
   excludePrompts: ReadonlySet<string>,
+  /** How the cache may be written (its inputs, --overwrite); see referenceCachePolicy. */
+  cachePolicy: OutputPolicy,
 ): Promise<PromptVector[]> {
   const cachePath = referenceCachePath(output);
-  const cached = await readReferenceCache(cachePath);
+  // A file there that is not a cache of ours is replaced only with --overwrite (the guard has refused it otherwise).
+  const cached = existingOutputKind(cachePath) === "reference cache" || !cachePolicy.overwrite ? await readReferenceCache(cachePath) : [];
   const current = cached.filter((c) => c.source === embedSourceFor(spec, c.embeddingModel));
   const known = new ReferenceResolver([...current, ...userVectors]);
   const promptsByModel = new Map<string, string[]>();
@@ -48,7 +53,7 @@ export async function embedMissingReferences(
   } finally {
     await embedder.close();
   }
-  await writeReferenceCache(cachePath, [...cached, ...fresh]);
+  await writeReferenceCache(cachePath, [...cached, ...fresh], cachePolicy);
   return [...current, ...fresh];
 }
 

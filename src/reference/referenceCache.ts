@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { PanicDriftError } from "../errors.js";
+import type { OutputPolicy } from "../sink/outputGuard.js";
 import { sqlString, writeTableFile } from "../sink/tableFile.js";
 import type { PromptVector } from "./promptVector.js";
 
@@ -32,7 +33,7 @@ export async function readReferenceCache(path: string): Promise<CachedVector[]> 
     const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0];
     throw new PanicDriftError(
       "REFERENCE_CACHE_INVALID",
-      `cannot read the reference cache ${path}: ${reason}; delete it and the vectors will be fetched again`,
+      `cannot read the reference cache ${path}: ${reason}: compute --overwrite fetches its vectors again and replaces it`,
       { cause: error },
     );
   } finally {
@@ -42,7 +43,7 @@ export async function readReferenceCache(path: string): Promise<CachedVector[]> 
 }
 
 /** Replaces the cache with `entries` (sorted, so that the same vectors make the same file). */
-export async function writeReferenceCache(path: string, entries: readonly CachedVector[]): Promise<void> {
+export async function writeReferenceCache(path: string, entries: readonly CachedVector[], policy: OutputPolicy): Promise<void> {
   const rows = [...entries]
     .sort((a, b) => compare(a.source, b.source) || compare(a.embeddingModel, b.embeddingModel) || compare(a.initialPrompt, b.initialPrompt))
     .map((e) => [e.initialPrompt, e.embeddingModel, e.source, Array.from(e.vector)]);
@@ -56,6 +57,7 @@ export async function writeReferenceCache(path: string, entries: readonly Cached
       { name: "vector", type: "DOUBLE[]" },
     ],
     rows,
+    policy,
   );
 }
 

@@ -1,6 +1,7 @@
 // Light: read by the up-to-date check.
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import type { OutputPolicy, ProtectedInput } from "../sink/outputGuard.js";
 
 /**
  * Reference vectors fetched from a command or a server are kept beside the
@@ -18,3 +19,8 @@ export function referenceCacheDigest(path: string): string {
   return createHash("sha256").update(readFileSync(path)).digest("hex");
 }
 
+
+/** How compute may write the reference cache beside `out`: never over an input, over a foreign file only with --overwrite. */
+export function referenceCachePolicy(inputs: readonly ProtectedInput[], overwrite: boolean): OutputPolicy {
+  return { kind: "reference cache", label: "the reference cache", remedy: "choose another --out (the cache is kept beside it)", inputs, overwrite };
+}

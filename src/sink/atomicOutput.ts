@@ -1,15 +1,19 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, openSync, readdirSync, renameSync, rmSync, statSync, fsyncSync } from "node:fs";
+import { closeSync, openSync, readdirSync, renameSync, rmSync, fsyncSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { PanicDriftError } from "../errors.js";
 import { onInterrupt } from "../interruptCleanup.js";
 import { processAlive } from "../processAlive.js";
+import { guardOutput, type OutputPolicy } from "./outputGuard.js";
 
 /**
  * The output is written under a temporary name in its own directory, then
  * renamed over the target: readers see the old complete file or the new
  * complete file, never a partial one. Creating the temporary file up front
- * also proves the directory is writable before any work is done.
+ * also proves the directory is writable before any work is done. Every
+ * output goes through here, so the output guard (outputGuard.ts) runs
+ * before any output is written: never over an input, never over a file
+ * panic-drift did not write unless the policy allows it.
  */
 export class AtomicOutput {
   readonly target: string;
@@ -24,8 +28,8 @@ export class AtomicOutput {
     this.unregister = onInterrupt(() => rmSync(temporary, { force: true }));
   }
 
-  static begin(target: string): AtomicOutput {
-    checkTarget(target);
+  static begin(target: string, policy: OutputPolicy): AtomicOutput {
+    guardOutput(target, policy);
     const dir = dirname(target);
     removeStaleTemporaries(target);
     const temporary = join(dir, `${temporaryPrefix(target)}${process.pid}-${randomBytes(4).toString("hex")}`);
@@ -76,31 +80,11 @@ function removeStaleTemporaries(target: string): void {
   try {
     names = readdirSync(dirname(target)).filter((n) => n.startsWith(prefix));
   } catch {
-    return; // checkTarget has reported a missing directory
+    return; // the guard has reported a missing directory
   }
   for (const name of names) {
     const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
     if (!processAlive(pid)) rmSync(join(dirname(target), name), { force: true });
-  }
-}
-
-function checkTarget(target: string): void {
-  const dir = dirname(target);
-  let dirStats;
-  try {
-    dirStats = statSync(dir);
-  } catch {
-    throw new PanicDriftError("OUTPUT_DIR_MISSING", `output directory ${dir} does not exist: create it or choose another --out`);
-  }
-  if (!dirStats.isDirectory()) {
-    throw new PanicDriftError("OUTPUT_DIR_MISSING", `output directory ${dir} is not a directory: choose another --out`);
-  }
-  try {
-    if (statSync(target).isDirectory()) {
-      throw new PanicDriftError("OUTPUT_IS_DIRECTORY", `output ${target} is a directory: give --out a file name such as ${join(target, "drift.parquet")}`);
-    }
-  } catch (error) {
-    if (error instanceof PanicDriftError) throw error;
   }
 }
 

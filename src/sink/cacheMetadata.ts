@@ -1,5 +1,4 @@
-import { parquetMetadata } from "hyparquet/src/metadata.js";
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { readParquetFooter, type ParquetFooter } from "./parquetFooter.js";
 
 /**
  * What a cached file records about how it was made, as parquet key-value
@@ -80,30 +79,19 @@ export function resultJson(result: CacheResult, maxBytes: number): string {
  * is recomputed).
  */
 export async function readCacheMetadata(path: string): Promise<Partial<CacheMetadata> | undefined> {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, "r");
-    const size = fstatSync(fd).size;
-    if (size < 12) return undefined;
-    const tail = Buffer.alloc(8);
-    readSync(fd, tail, 0, 8, size - 8);
-    const footerLength = tail.readUInt32LE(0) + 8;
-    if (tail.toString("latin1", 4) !== "PAR1" || footerLength > size - 4) return undefined;
-    const footer = Buffer.alloc(footerLength);
-    readSync(fd, footer, 0, footerLength, size - footerLength);
-    const found: Record<string, string> = {};
-    for (const { key, value } of parquetMetadata(footer).key_value_metadata ?? []) {
-      if (typeof value !== "string") continue;
-      if (key === RESULT_KEY) Object.assign(found, parseResult(value));
-      else if (key.startsWith(PREFIX)) found[key.slice(PREFIX.length)] = value;
-    }
-    // Without its result (an older layout, or damaged) the file is recomputed.
-    return found.rows === undefined ? undefined : (found as Partial<CacheMetadata>);
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
+  return cacheMetadataOf(readParquetFooter(path));
+}
+
+/** The `panic_drift.*` metadata of a footer already read (see readCacheMetadata). */
+export function cacheMetadataOf(footer: ParquetFooter | undefined): Partial<CacheMetadata> | undefined {
+  if (footer === undefined) return undefined;
+  const found: Record<string, string> = {};
+  for (const [key, value] of footer.keyValue) {
+    if (key === RESULT_KEY) Object.assign(found, parseResult(value));
+    else if (key.startsWith(PREFIX)) found[key.slice(PREFIX.length)] = value;
   }
+  // Without its result (an older layout, or damaged) the file is recomputed.
+  return found.rows === undefined ? undefined : (found as Partial<CacheMetadata>);
 }
 
 /** True when every setting recorded in the file equals the current one (`ignore` aside). */

@@ -10,6 +10,7 @@ import { onInterrupt } from "../interruptCleanup.js";
 import { RUN_COLUMNS, type RunColumn, type RunTable } from "../frame/runTable.js";
 import { duckdbApi, duckdbBindings } from "../duckdb.js";
 import { AtomicOutput } from "./atomicOutput.js";
+import type { OutputPolicy } from "./outputGuard.js";
 import { RESULT_KEY } from "./cacheMetadata.js";
 import { OUTPUT_COLUMNS, type OutputColumn } from "./outputColumns.js";
 import { fillResultSlot, resultPlaceholder } from "./resultSlot.js";
@@ -106,8 +107,8 @@ export class ParquetSink {
     this.unregister = onInterrupt(() => rmSync(spillDir, { recursive: true, force: true }));
   }
 
-  static async open(target: string, options: ParquetSinkOptions = {}): Promise<ParquetSink> {
-    const output = AtomicOutput.begin(target);
+  static async open(target: string, policy: OutputPolicy, options: ParquetSinkOptions = {}): Promise<ParquetSink> {
+    const output = AtomicOutput.begin(target, policy);
     let spillDir: string;
     try {
       spillDir = mkdtempSync(join(tmpdir(), "panic-drift-"));

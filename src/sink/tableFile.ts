@@ -4,6 +4,8 @@ import { join } from "node:path";
 import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { PanicDriftError } from "../errors.js";
 import { AtomicOutput } from "./atomicOutput.js";
+import type { OutputPolicy } from "./outputGuard.js";
+import { kindMetadata } from "./outputKind.js";
 
 export const TABLE_FORMATS = ["csv", "json", "parquet"] as const;
 export type TableFormat = (typeof TABLE_FORMATS)[number];
@@ -18,11 +20,11 @@ export type TableCell = string | number | null | readonly number[];
 /**
  * A small table (a few thousand rows at most: prompt pairs, reference
  * vectors) written by DuckDB as CSV (header, RFC 4180 quoting), a JSON array
- * of objects, or zstd parquet, atomically.
+ * of objects, or zstd parquet (marked with its kind), atomically.
  */
-export async function writeTableFile(path: string, format: TableFormat, columns: readonly TableColumn[], rows: readonly TableCell[][]): Promise<void> {
-  const output = AtomicOutput.begin(path);
-  await writeAtomically(output, () => withTable(columns, rows, (connection) => copyTable(connection, "cells", format, output.temporary)));
+export async function writeTableFile(path: string, format: TableFormat, columns: readonly TableColumn[], rows: readonly TableCell[][], policy: OutputPolicy): Promise<void> {
+  const output = AtomicOutput.begin(path, policy);
+  await writeAtomically(output, () => withTable(columns, rows, (connection) => copyTable(connection, "cells", format, output.temporary, kindMetadata(policy.kind))));
 }
 
 /** The same table as CSV or JSON text (for stdout). */
@@ -34,10 +36,16 @@ export async function renderTable(format: Exclude<TableFormat, "parquet">, colum
   return text;
 }
 
-/** COPY of a table (or a parenthesised query) to `path` as CSV with a header, a JSON array of objects, or zstd parquet. */
-export async function copyTable(connection: DuckDBConnection, table: string, format: TableFormat, path: string): Promise<void> {
+/**
+ * COPY of a table (or a parenthesised query) to `path` as CSV with a header,
+ * a JSON array of objects, or zstd parquet with `metadata` as its key-value
+ * metadata.
+ */
+export async function copyTable(connection: DuckDBConnection, table: string, format: TableFormat, path: string, metadata: Readonly<Record<string, string>> = {}): Promise<void> {
+  const kv = Object.entries(metadata).map(([key, value]) => `${sqlString(key)}: ${sqlString(value)}`);
+  const options = format === "parquet" && kv.length > 0 ? `, KV_METADATA {${kv.join(", ")}}` : "";
   // Our own temporary name already (see AtomicOutput): no temporary file of DuckDB's beside it.
-  await connection.run(`COPY ${table} TO ${sqlString(path)} (${formatOptions(format)}, USE_TMP_FILE false)`);
+  await connection.run(`COPY ${table} TO ${sqlString(path)} (${formatOptions(format)}, USE_TMP_FILE false${options})`);
 }
 
 /** A table (or a parenthesised query) as CSV or JSON text. */

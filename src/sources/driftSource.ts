@@ -3,6 +3,7 @@ import type { ReferencePairs } from "../frame/referencePairs.js";
 import type { RunTable } from "../frame/runTable.js";
 import type { PromptVector } from "../reference/promptVector.js";
 import type { InputFingerprint } from "./inputFingerprint.js";
+import type { UnmatchedFilter } from "./runRecords.js";
 import type { SnapshotChanges, SnapshotState } from "./snapshotState.js";
 
 export interface ScanOptions {
@@ -52,6 +53,16 @@ export function filtersKey(filters: SourceFilters = {}): string {
   return entries.length === 0 ? "" : JSON.stringify(Object.fromEntries(entries));
 }
 
+/** The filters as options, for messages: `--experiment … --run … --model …`. */
+export function filtersText(filters: SourceFilters = {}): string {
+  const options = [
+    ["--experiment", filters.experiments],
+    ["--run", filters.runs],
+    ["--model", filters.models],
+  ] as const;
+  return options.flatMap(([option, values]) => (values ?? []).map((v) => `${option} ${v}`)).join(" ");
+}
+
 /** How many text-embedding rows one (initial_prompt, embedding_model) pair has. */
 export interface PairCount {
   readonly initialPrompt: string;
@@ -94,6 +105,11 @@ export interface DriftSource {
   pairCounts(excludePrompts: ReadonlySet<string>): PairCount[];
   /** Rows read so far; `done`/`total` count units. */
   progress(): ScanProgress;
+  /**
+   * The --run, --experiment and --model values that match nothing in the
+   * pinned snapshot (a compute or a listing with them is an error).
+   */
+  unmatchedFilters(): UnmatchedFilter[];
   /** Things about the snapshot worth telling the user (never errors); the same on every connection. */
   readonly warnings: readonly string[];
   /** Rows read so far whose started_at/completed_at could not be read (NULL in the output). */

@@ -12,6 +12,7 @@ import type { DriftSource, PairCount, ScanOptions, ScanProgress, SourceFilters }
 import { exportFingerprint, type ExportFingerprint } from "./inputFingerprint.js";
 import { fromSourceBatchMessage } from "./parquetExportBatch.js";
 import { EXPORT_FILES, type ExportWorkerSetup, type FromExportWorker, type PinnedExport, type ToExportWorker } from "./parquetExportProtocol.js";
+import type { UnmatchedFilter } from "./runRecords.js";
 
 /** Batches the DuckDB thread may have posted ahead of the consumer. */
 const MAX_IN_FLIGHT = 4;
@@ -94,6 +95,11 @@ export class ParquetExportSource implements DriftSource {
   runRecords(): RunTable {
     this.pin();
     return this.runTable;
+  }
+
+  unmatchedFilters(): UnmatchedFilter[] {
+    this.pin();
+    return this.pinned!.unmatched;
   }
 
   estimatedRows(): number {

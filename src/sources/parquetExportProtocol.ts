@@ -1,6 +1,7 @@
 import type { MessagePort } from "node:worker_threads";
 import type { RunRecord } from "../frame/runTable.js";
 import type { SourceFilters } from "./driftSource.js";
+import type { UnmatchedFilter } from "./runRecords.js";
 import type { SourceBatchMessage } from "./parquetExportBatch.js";
 
 /**
@@ -61,6 +62,8 @@ export interface PinnedExport {
   /** Reference vectors from the prompt rows, as float32 bytes. */
   stored: { initialPrompt: string; embeddingModel: string; vector: Float32Array }[];
   warnings: string[];
+  /** The --run, --experiment and --model values that match nothing. */
+  unmatched: UnmatchedFilter[];
 }
 
 export type FromExportWorker =

@@ -19,7 +19,7 @@ import type { SourceRow } from "../frame/sourceBatch.js";
 import type { RecordBatch } from "../frame/arrow.js";
 import { VectorStatus } from "../frame/vectorStatus.js";
 import type { PairCount, SourceFilters } from "./driftSource.js";
-import { badNetworksWarning, filterRuns, inRunOrder, storedRun, type StoredRun } from "./runRecords.js";
+import { badNetworksWarning, filterRuns, inRunOrder, storedRun, type StoredRun, type UnmatchedFilter } from "./runRecords.js";
 import { toSourceBatchMessage } from "./parquetExportBatch.js";
 import { waitAsync } from "../parallel/waitAsync.js";
 import { EXPORT_TABLES, type ExportTable, type ExportWorkerSetup, type FromExportWorker, type PinnedExport, type ScanRequest, type ToExportWorker } from "./parquetExportProtocol.js";
@@ -292,8 +292,25 @@ class ExportReader {
       lastRow[index] = Number(last);
     }
     const stored = await this.storedReferences(warnings);
-    this.pinned = { runs: runs.map((r) => r.record), rows, firstRow, lastRow, stored, warnings };
+    const unmatched = [...this.unmatched, ...(await this.unmatchedModels())];
+    this.pinned = { runs: runs.map((r) => r.record), rows, firstRow, lastRow, stored, warnings, unmatched };
     return this.pinned;
+  }
+
+  /** The --run/--experiment values no run has (set by readRuns). */
+  private unmatched: UnmatchedFilter[] = [];
+
+  /** The --model values no embedding has, with the models there are (one column of one file: cheap). */
+  private async unmatchedModels(): Promise<UnmatchedFilter[]> {
+    const models = this.filters.models ?? [];
+    if (models.length === 0) return [];
+    const known = (
+      await this.rows(
+        `SELECT DISTINCT ${this.text("embeddings", "e", "embedding_model")} AS m FROM read_parquet(${SQL_STRING(this.file("embeddings"))}) AS e WHERE m IS NOT NULL ORDER BY m`,
+        "embeddings",
+      )
+    ).map(([model]) => String(model));
+    return models.filter((model) => !known.includes(model)).map((value) => ({ option: "--model" as const, value, known }));
   }
 
   /** The runs, in the output's order (run_id as the frame shows it, compared as UTF-8 bytes like DuckDB), filters applied. */
@@ -314,8 +331,8 @@ class ExportReader {
       seen.add(storedId);
       records.push(storedRun(storedId, prompt, network, experimentId));
     }
-    const { kept, warnings: unmatched } = filterRuns(inRunOrder(records), this.filters, this.dir);
-    warnings.push(...unmatched);
+    const { kept, unmatched } = filterRuns(inRunOrder(records), this.filters);
+    this.unmatched = unmatched;
     this.runTable = new RunTable();
     this.runStates = kept.map(({ record }) => {
       this.runTable.add(record);

@@ -9,7 +9,7 @@ import { sqliteFingerprint, type InputFingerprint } from "./inputFingerprint.js"
 import { parseNaiveTimestampMicros } from "./naiveTimestamp.js";
 import { isSqliteError, sqliteFailure } from "./sqliteFile.js";
 import { hasIndexLeadingWith, requireColumns } from "./sqliteSchema.js";
-import { badNetworksWarning, filterRuns, inRunOrder, storedRun } from "./runRecords.js";
+import { badNetworksWarning, filterRuns, inRunOrder, storedRun, type UnmatchedFilter } from "./runRecords.js";
 import { READ_COLUMNS, textCondition, type SqliteLayout } from "./sqliteLayouts.js";
 import { sqliteSnapshotChanges, sqliteSnapshotState, type SnapshotRun, type SnapshotTables } from "./sqliteSnapshot.js";
 import type { SnapshotChanges, SnapshotState } from "./snapshotState.js";
@@ -349,6 +349,27 @@ export class SqliteDriftSource implements DriftSource {
     }
   }
 
+  private unmatchedRuns: UnmatchedFilter[] = [];
+
+  /**
+   * The --run/--experiment values no run has, and the --model values no
+   * embedding has: a model is looked for with LIMIT 1 (found at once when it
+   * is there); only when one is missing are the models listed (a scan).
+   */
+  unmatchedFilters(): UnmatchedFilter[] {
+    this.pin();
+    const models = this.filters.models ?? [];
+    if (models.length === 0) return this.unmatchedRuns;
+    const embedding = this.layout.tables.embedding;
+    return this.withSqliteErrors(() => {
+      const probe = this.db.prepare(`SELECT 1 FROM ${embedding} WHERE embedding_model = ? LIMIT 1`).pluck();
+      const missing = models.filter((model) => probe.get(model) === undefined);
+      if (missing.length === 0) return this.unmatchedRuns;
+      const known = (this.db.prepare(`SELECT DISTINCT embedding_model FROM ${embedding}`).pluck().all() as unknown[]).map(String).sort();
+      return [...this.unmatchedRuns, ...missing.map((value) => ({ option: "--model" as const, value, known }))];
+    });
+  }
+
   /** The runs of the pinned snapshot, in the output's order. */
   runRecords(): RunTable {
     this.pin();
@@ -359,10 +380,11 @@ export class SqliteDriftSource implements DriftSource {
   private readRuns(): RunInfo[] {
     const rows = this.db.prepare(this.sql.runs).raw(true).all() as unknown[][];
     const records = inRunOrder(rows.map(([id, prompt, network, experimentId]) => storedRun(id, prompt, network, experimentId)));
-    const { kept, warnings } = filterRuns(records, this.filters, this.path);
+    const { kept, unmatched } = filterRuns(records, this.filters);
+    this.unmatchedRuns = unmatched;
     const badNetworks = badNetworksWarning(records, this.path);
     // pin() runs again after release(): the same snapshot warnings only once.
-    for (const warning of badNetworks === undefined ? warnings : [...warnings, badNetworks]) if (!this.warnings.includes(warning)) this.warnings.push(warning);
+    if (badNetworks !== undefined && !this.warnings.includes(badNetworks)) this.warnings.push(badNetworks);
     this.runTable = new RunTable();
     return kept.map(({ storedId, record }) => ({
       storedId,

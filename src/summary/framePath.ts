@@ -1,6 +1,8 @@
 import { resolve } from "node:path";
 import { PanicDriftError, EXIT_USAGE } from "../errors.js";
 import { defaultOutputPath } from "../pipeline.js";
+import { inputFiles } from "../sources/inputFiles.js";
+import type { ProtectedInput } from "../sink/outputGuard.js";
 
 /** Where a drift frame comes from: the file itself, or the database whose default compute output it is. */
 export interface FrameSource {
@@ -24,4 +26,9 @@ export function framePath(source: FrameSource): FramePath {
   if (source.frame !== undefined) return { path: resolve(source.frame) };
   if (source.db !== undefined) return { path: resolve(defaultOutputPath(source.db)), db: source.db };
   throw new PanicDriftError("USAGE", "missing --in FILE.parquet (or --db FILE, or set DATABASE_PATH, for the frame compute writes beside it)", { exitCode: EXIT_USAGE });
+}
+
+/** What a summary or plot reads, which its outputs must never replace: the frame, and the database it was named by. */
+export function frameInputs(source: FramePath): ProtectedInput[] {
+  return [{ path: source.path, what: "the drift frame" }, ...(source.db === undefined ? [] : inputFiles(source.db))];
 }

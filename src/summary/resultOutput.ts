@@ -12,11 +12,21 @@ export type ResultFormat = (typeof RESULT_FORMATS)[number];
  * query: its DOUBLE and TIMESTAMP columns keep their types.
  */
 
-/** Writes `table` to `output` in `format` (`table` text comes ready made), then puts it in place. */
-export async function writeResult(connection: DuckDBConnection, table: string, format: ResultFormat, output: AtomicOutput, text: () => string): Promise<void> {
+/**
+ * Writes `table` to `output` in `format` (`table` text comes ready made),
+ * then puts it in place; a parquet file carries `metadata`.
+ */
+export async function writeResult(
+  connection: DuckDBConnection,
+  table: string,
+  format: ResultFormat,
+  output: AtomicOutput,
+  text: () => string,
+  metadata: Readonly<Record<string, string>>,
+): Promise<void> {
   await writeAtomically(
     output,
-    () => (format === "table" ? writeFileSync(output.temporary, text()) : copyTable(connection, table, format, output.temporary)),
+    () => (format === "table" ? writeFileSync(output.temporary, text()) : copyTable(connection, table, format, output.temporary, metadata)),
     ": free space on that disk, or choose another --out",
   );
 }

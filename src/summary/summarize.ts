@@ -3,7 +3,9 @@ import { PanicDriftError, EXIT_USAGE } from "../errors.js";
 import { AtomicOutput } from "../sink/atomicOutput.js";
 import { alignedTable, type ResultCell, type ResultColumn } from "./alignedTable.js";
 import { openDriftFrame } from "./driftFrame.js";
-import { framePath, type FrameSource } from "./framePath.js";
+import { frameInputs, framePath, type FrameSource } from "./framePath.js";
+import { guardOutput, type OutputPolicy } from "../sink/outputGuard.js";
+import { kindMetadata } from "../sink/outputKind.js";
 import { groupColumns } from "./groupColumns.js";
 import { renderResult, writeResult, RESULT_FORMATS, type ResultFormat } from "./resultOutput.js";
 import { degreesOfFreedomSql, groupMomentsSql, groupRowsSql, perRunRowsSql, perRunSql } from "./summarySql.js";
@@ -25,6 +27,8 @@ export interface SummaryOptions extends FrameSource {
   out?: string;
   /** table, csv, json or parquet (parquet needs `out`). Default: from `out`'s extension, else csv; without `out`, no text unless asked. */
   format?: ResultFormat;
+  /** Replace `out` even if it holds a file panic-drift did not write (never an input). */
+  overwrite?: boolean;
 }
 
 export interface SummaryResult {
@@ -60,14 +64,16 @@ export async function summarizeDrift(options: SummaryOptions): Promise<SummaryRe
   const format = options.format ?? (out === undefined ? undefined : (resultFormatFromPath(out) ?? "csv"));
   if (format === "parquet" && out === undefined) throw usage("--format parquet needs --out FILE (parquet is not written to a terminal)");
   const source = framePath(options);
-  if (out === source.path) throw new PanicDriftError("OUTPUT_IS_INPUT", `--out ${out} is the drift frame itself: choose another output path`);
+  const policy: OutputPolicy = { kind: "summary table", label: "--out", remedy: "choose another --out", inputs: frameInputs(source), overwrite: options.overwrite === true };
+  // Before anything is read: an output aimed at an input, or at a file panic-drift did not write.
+  if (out !== undefined) guardOutput(out, policy, { place: false });
 
   const frame = await openDriftFrame(source);
   let output: AtomicOutput | undefined;
   try {
     const connection = frame.connection;
     // Before the work: a missing or unwritable directory fails at once.
-    output = out === undefined ? undefined : AtomicOutput.begin(out);
+    output = out === undefined ? undefined : AtomicOutput.begin(out, policy);
     await connection.run(`CREATE TEMP TABLE per_run AS ${perRunSql(by, threshold)}`);
     await connection.run(`CREATE TEMP VIEW kept_runs AS SELECT * FROM per_run WHERE steps >= ${minSteps}`);
     const counts = (await connection.runAndReadAll(`SELECT count(*) FILTER (WHERE steps >= ${minSteps}) AS kept, count(*) FILTER (WHERE steps < ${minSteps}) AS dropped FROM per_run`)).getRowObjectsJson()[0]!;
@@ -86,7 +92,8 @@ export async function summarizeDrift(options: SummaryOptions): Promise<SummaryRe
     const table = () => alignedTable(columns, rows);
     const result: SummaryResult = { frame: frame.path, columns, rows, runs: Number(counts.kept), dropped: Number(counts.dropped) };
     if (output !== undefined) {
-      await writeResult(connection, "result", format!, output, table);
+      const settings = { frame: frame.path, by: by.join(","), threshold: String(threshold), min_steps: String(minSteps), per_run: String(options.perRun === true) };
+      await writeResult(connection, "result", format!, output, table, { ...kindMetadata("summary table"), ...prefixed(settings) });
       result.output = output.target;
     } else if (format === "table") result.text = table();
     else if (format === "csv" || format === "json") result.text = await renderResult(connection, "result", format);
@@ -97,6 +104,11 @@ export async function summarizeDrift(options: SummaryOptions): Promise<SummaryRe
   } finally {
     frame.close();
   }
+}
+
+/** The settings as `panic_drift.*` key-value metadata. */
+function prefixed(settings: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(settings).map(([key, value]) => [`panic_drift.${key}`, value]));
 }
 
 /** csv, json, parquet by name; .txt is the aligned table. */

@@ -56,7 +56,7 @@ const cases: Case[] = [
   ["output directory is a file", () => ["compute", "--db", clean, "--out", join(file("plain.txt", "x"), "o.parquet")], 1, /output directory .*plain\.txt is not a directory/],
   ["--reference first without the run_id index", () => ["compute", "--db", changed("noindex.sqlite", "DROP INDEX ix_invocation_run_id"), "--reference", "first"], 1, /CREATE INDEX ix_invocation_run_id/],
   ["--embed-cmd that fails", () => ["compute", "--db", changed("nomic.sqlite", "UPDATE embedding SET embedding_model = 'Nomic'"), "--embed-cmd", "echo broken >&2; exit 4"], 1, /Nomic.*broken/],
-  ["a damaged reference cache", () => { const out = fresh("cached.parquet"); writeFileSync(out.replace(/\.parquet$/, ".prompts.parquet"), "not parquet"); return ["compute", "--db", changed("nomic2.sqlite", "UPDATE embedding SET embedding_model = 'Nomic'"), "--out", out, "--embed-cmd", "cat"]; }, 1, /reference cache .*delete it/],
+  ["a damaged reference cache", () => { const out = fresh("cached.parquet"); writeFileSync(out.replace(/\.parquet$/, ".prompts.parquet"), "not parquet"); return ["compute", "--db", changed("nomic2.sqlite", "UPDATE embedding SET embedding_model = 'Nomic'"), "--out", out, "--embed-cmd", "cat"]; }, 1, /the reference cache .*prompts\.parquet already exists and panic-drift did not write it: choose another --out \(the cache is kept beside it\), or pass --overwrite/],
   ["prompts on a missing database", () => ["prompts", "--db", join(dir, "absent.sqlite")], 1, /database not found/],
   // exit 0: data in the database is never an error, it makes NULL drift on its rows
   ["a vector stored as TEXT", () => ["compute", "--db", changed("text.sqlite", "UPDATE embedding SET vector = 'oops' WHERE rowid = 3")], 0, /NULL: 1 not_blob/],
@@ -112,13 +112,15 @@ describe("bad input that needs a process of its own", () => {
     const db = fresh("big.sqlite");
     makePanicDb(db, { runs: 20, steps: 100, embeddingModels: [{ name: "Dummy", dim: 768 }, { name: "Dummy2", dim: 768 }] });
     const out = fresh("full.parquet");
-    writeFileSync(out, "previous complete output");
+    // The previous complete output: a frame of a small database.
+    expect((await runCli(["compute", "--db", clean, "--out", out, "--quiet"])).code).toBe(0);
+    const previous = readFileSync(out);
     const entry = fileURLToPath(new URL("../support/cliEntry.ts", import.meta.url));
     // 200 blocks of 512 bytes: enough for any module cache, less than the output.
     const run = spawnSync("sh", ["-c", `ulimit -f 200 && exec "${process.execPath}" --import tsx "${entry}" compute --db "${db}" --out "${out}" --force`], { encoding: "utf8" });
     expect(run.status, run.stderr).toBe(1);
     expect(run.stderr).toMatch(/^panic-drift: error: cannot write .*full\.parquet: .*File too large: free space on that disk .*choose another --out\n$/);
-    expect(readFileSync(out, "utf8")).toBe("previous complete output");
+    expect(readFileSync(out).equals(previous)).toBe(true);
     expect(readdirSync(join(out, "..")).filter((f) => f.includes(".tmp-"))).toEqual([]);
 
     // With reader threads too: the same error, and the process ends (a failed sink stops the readers).
@@ -135,7 +137,7 @@ describe("bad input that needs a process of its own", () => {
     expect(parallel.signal, "the process did not end").toBeNull();
     expect(parallel.status, parallel.stderr).toBe(1);
     expect(parallel.stderr).toMatch(/^OUTPUT_WRITE_FAILED .*File too large/);
-    expect(readFileSync(out, "utf8")).toBe("previous complete output");
+    expect(readFileSync(out).equals(previous)).toBe(true);
   }, 90_000);
 
   it("a database another process holds an exclusive lock on: busy, then one clear line (exit 1)", async () => {

@@ -181,13 +181,15 @@ describe("references", () => {
 
   it("--strict turns it into exit 1 and writes nothing; an existing output survives", async () => {
     const out = fresh("strict.parquet");
-    writeFileSync(out, "previous complete output");
+    // The previous complete output: a frame of another database.
+    expect((await runCli(["compute", "--db", clean, "--out", out, "--quiet"])).code).toBe(0);
+    const previous = readFileSync(out);
     const dbBefore = readFileSync(unreferenced);
     const r = await runCli(["compute", "--db", unreferenced, "--out", out, "--strict"]);
     expect(r.code).toBe(1);
     expect(Buffer.compare(readFileSync(unreferenced), dbBefore)).toBe(0);
     expect(r.stderr).toMatch(/^panic-drift: error: --strict: no reference vector for embedding model Nomic/m);
-    expect(readFileSync(out, "utf8")).toBe("previous complete output");
+    expect(readFileSync(out).equals(previous)).toBe(true);
     expect(readdirSync(join(out, ".."))).toEqual(["strict.parquet"]);
   });
 
@@ -275,7 +277,7 @@ describe("bad input: one line on stderr, exit 1, nothing lost", () => {
     ["--prompt-vectors missing", () => ["--db", clean, "--prompt-vectors", join(dir, "nope.json")], /nope\.json/],
     ["output directory missing", () => ["--db", clean, "--out", join(dir, "no-such-dir", "o.parquet")], /output directory .*no-such-dir does not exist/],
     ["output is a directory", () => ["--db", clean, "--out", dir], /output .* is a directory/],
-    ["output is the database", () => ["--db", clean, "--out", clean], /is the database itself/],
+    ["output is the database", () => ["--db", clean, "--out", clean], /--out .*clean\.sqlite is the database .*clean\.sqlite: writing it would destroy it/],
   ];
 
   it.each(cases)("%s", async (_name, args, message) => {

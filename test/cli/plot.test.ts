@@ -55,7 +55,7 @@ const series = (svg: string, mark: string, title: string) =>
   );
 const texts = (svg: string, role: string) => [...svg.matchAll(new RegExp(`class="mark-text role-${role}"[^>]*>(?:<text[^>]*>([^<]*)</text>)+`, "g"))].map((m) => m[1]);
 const svgSize = (svg: string) => {
-  const m = /^<svg [^>]*width="(\d+)" height="(\d+)"/.exec(svg)!;
+  const m = /^(?:<!-- panic-drift plot -->\n)?<svg [^>]*width="(\d+)" height="(\d+)"/.exec(svg)!;
   return { width: Number(m[1]), height: Number(m[2]) };
 };
 const sane = (svg: string) => {

@@ -229,9 +229,14 @@ describe("parquet export directory: --experiment, --run, --model", () => {
       expect(actual.result.rows).toBeGreaterThan(0);
       expectSameFrame(actual.frame, expected.frame);
     }
-    const nothing = await fromExport(plain.dir, { filters: { experiments: ["00000000-0000-0000-0000-000000000000"], models: ["Dummy"] } });
-    expect(nothing.result.rows).toBe(0);
-    expect(nothing.result.warnings).toContain(`--experiment 00000000000000000000000000000000 matches no run of ${plain.dir}`);
+    await expect(fromExport(plain.dir, { filters: { experiments: ["00000000-0000-0000-0000-000000000000"], models: ["Dummy"] } })).rejects.toMatchObject({
+      code: "FILTER_MATCHES_NOTHING",
+      message: expect.stringContaining(`--experiment 00000000-0000-0000-0000-000000000000 matches no run of ${plain.dir}`),
+    });
+    await expect(fromExport(plain.dir, { filters: { models: ["dummy"] } })).rejects.toMatchObject({
+      code: "FILTER_MATCHES_NOTHING",
+      message: expect.stringMatching(/--model dummy matches no embedding of .*\(its embedding models: .*Dummy, Dummy2/),
+    });
     const prompts = await listPrompts({ db: prompted.dir, filters: { models: ["Dummy2"] }, referenceCache: join(dir, "no-cache.prompts.parquet") });
     expect(new Set(prompts.map((p) => p.embedding_model))).toEqual(new Set(["Dummy2"]));
   });

@@ -402,7 +402,7 @@ describe("--experiment / --run / --model on a second-generation database", () =>
       expect(expected.length, JSON.stringify(filters)).toBeGreaterThan(0);
       for (const workers of [1, 2]) {
         const out = join(dir, `gen2-filtered-${workers}.parquet`);
-        const result = await computeDrift({ db: g2, out, filters, workers, batchRows: 5, force: true });
+        const result = await computeDrift({ db: g2, out, filters, workers, batchRows: 5, force: true, overwrite: true });
         expect(result.rows).toBe(expected.length);
         expectSameFrame(await readFrame(out), expected);
       }
@@ -410,9 +410,12 @@ describe("--experiment / --run / --model on a second-generation database", () =>
     // The second experiment holds exactly the run the first generation had without one.
     const other2 = runOracle(g2, ["--experiment", other!]);
     expect(new Set(other2.map((r) => raw(r.run_id)))).toEqual(new Set(Object.keys(m2.runExperiments).filter((id) => m2.runExperiments[id] === other)));
-    const none = await computeDrift({ db: g2, out: join(dir, "gen2-none.parquet"), filters: { runs: ["0".repeat(32)] } });
-    expect(none.rows).toBe(0);
-    expect(none.warnings.join("\n")).toMatch(/--run 0{32} matches no run/);
+    const none = join(dir, "gen2-none.parquet");
+    await expect(computeDrift({ db: g2, out: none, filters: { runs: ["0".repeat(32)] } })).rejects.toMatchObject({
+      code: "FILTER_MATCHES_NOTHING",
+      message: expect.stringMatching(/--run 0{32} matches no run/),
+    });
+    expect(existsSync(none)).toBe(false);
   });
 
   it("through the CLI flags", async () => {
