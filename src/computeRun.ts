@@ -100,9 +100,7 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
       if (filters !== "" && counts.rows === 0) {
         throw new PanicDriftError("FILTER_MATCHES_NOTHING", `${filters} together match no text embedding of ${source.path}: check the filters; nothing was written`);
       }
-      if (options.strict && counts.missing.length > 0) {
-        throw new PanicDriftError("MISSING_REFERENCES", `--strict: ${counts.missing[0]}`);
-      }
+      if (options.strict) refuseBadReferences(counts, tally);
       const warnings = counts.warnings;
       sink.finish(
         resultJson(
@@ -137,6 +135,30 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
     }
   } finally {
     source.close();
+  }
+}
+
+/**
+ * --strict: every row left NULL by its reference's fault is an error, and
+ * nothing is written: a missing reference, a zero one, or one whose
+ * dimension differs from the row's vector.
+ */
+function refuseBadReferences(counts: RunCounts, tally: DriftTally): void {
+  if (counts.missing.length > 0) throw new PanicDriftError("MISSING_REFERENCES", `--strict: ${counts.missing[0]}; nothing was written`);
+  const [model, mismatch] = Object.entries(tally.mismatched).sort(([a], [b]) => (a < b ? -1 : 1))[0] ?? [];
+  if (model !== undefined && mismatch !== undefined) {
+    const dimensions = [...mismatch.dimensions].sort((a, b) => a - b).join(", ");
+    throw new PanicDriftError(
+      "BAD_REFERENCES",
+      `--strict: the reference vectors of embedding model ${model} have dimension ${mismatch.reference}, its ${mismatch.rows} vectors ${dimensions}: give references made by that model (--prompt-vectors); nothing was written`,
+    );
+  }
+  const zero = tally.nullReasons.zero_reference;
+  if (zero > 0) {
+    throw new PanicDriftError(
+      "BAD_REFERENCES",
+      `--strict: ${zero} rows have a reference vector of length zero (no direction to measure against): check the vectors given with --prompt-vectors (or the runs' first embeddings under --reference first/previous); nothing was written`,
+    );
   }
 }
 

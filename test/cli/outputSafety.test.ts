@@ -234,3 +234,45 @@ describe("filters that cannot empty the output", () => {
     expect(JSON.parse(replaced.stdout).rows).toBeGreaterThan(0);
   });
 });
+
+describe("--strict refuses every reference that leaves rows NULL", () => {
+  let prompts: string[];
+  beforeAll(() => {
+    const reader = new Database(db, { readonly: true });
+    prompts = reader.prepare("SELECT DISTINCT initial_prompt FROM run").pluck().all() as string[];
+    reader.close();
+  });
+  const file = (name: string, vector: (i: number) => number, dim: number) => {
+    const path = join(mkdtempSync(join(dir, "strict-")), name);
+    writeFileSync(path, JSON.stringify(prompts.map((p) => ({ initial_prompt: p, embedding_model: "Dummy", vector: Array.from({ length: dim }, (_, i) => vector(i)) }))));
+    return path;
+  };
+
+  it.each([
+    ["a reference of the wrong dimension", () => file("v512.json", (i) => (i % 7) / 7 + 0.1, 512), /--strict: the reference vectors of embedding model Dummy have dimension 512, its \d+ vectors 768: give references made by that model \(--prompt-vectors\); nothing was written$/, "dimension_mismatch"],
+    ["a zero reference", () => file("zero.json", () => 0, 768), /--strict: \d+ rows have a reference vector of length zero .*; nothing was written$/, "zero_reference"],
+  ])("%s: exit 1 with --strict, nothing written; without it, NULL on those rows", async (_name, make, message, reason) => {
+    const vectorsFile = make();
+    const target = join(vectorsFile, "..", "strict.parquet");
+    const strict = await runCli(["compute", "--db", db, "--prompt-vectors", vectorsFile, "--out", target, "--strict"]);
+    expect(strict.code).toBe(1);
+    expect(lines(strict.stderr)).toHaveLength(1);
+    expect(strict.stderr.trimEnd()).toMatch(message);
+    expect(existsSync(target)).toBe(false);
+    const lenient = await runCli(["compute", "--db", db, "--prompt-vectors", vectorsFile, "--out", target, "--json"]);
+    expect(lenient.code).toBe(0);
+    expect(JSON.parse(lenient.stdout).null_reasons[reason]).toBeGreaterThan(0);
+  });
+
+  it("a missing reference: exit 1 with --strict, nothing written", async () => {
+    const place = mkdtempSync(join(dir, "strict-missing-"));
+    const nomic = join(place, "nomic.sqlite");
+    mkdirSync(join(place, "out"));
+    makePanicDb(nomic, { runs: 2, steps: 6, embeddingModels: [{ name: "Nomic", dim: 16 }] });
+    const target = join(place, "out", "drift.parquet");
+    const r = await runCli(["compute", "--db", nomic, "--out", target, "--strict"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^panic-drift: error: --strict: no reference vector for embedding model Nomic .*nothing was written\n$/);
+    expect(readdirSync(join(place, "out"))).toEqual([]);
+  });
+});
