@@ -7,6 +7,7 @@ import { computeDrift } from "../pipeline.js";
 import type { CliIO } from "./cliIO.js";
 import { colorEnabled } from "./cliIO.js";
 import { createProgress } from "./progress.js";
+import { COMPUTE_EXIT_CODES } from "./exitCodes.js";
 import { jsonReport, summaryLine } from "./report.js";
 import { printWarning } from "./messages.js";
 import { databaseOption, excludedPrompts, filtersOption, withExclusionOptions, withFilterOptions } from "./sharedOptions.js";
@@ -53,9 +54,7 @@ Examples:
   $ panic-drift compute --db runs.sqlite --model Nomic --run 0192a3b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b
   $ panic-drift compute --db runs.sqlite --reference previous --out steps.parquet
       step-to-step drift: no reference vectors needed
-
-Exit codes: 0 done or up to date, 1 failure (bad input, unwritable output,
-missing references under --strict), 2 command line that cannot be parsed.`;
+${COMPUTE_EXIT_CODES}`;
 
 /** `panic-drift compute`: options in, one library call, a report out. */
 export function computeCommand(io: CliIO, setExitCode: (code: number) => void): Command {

@@ -41,9 +41,9 @@ Examples:
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Help and version are successes; everything else commander rejects is usage.
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return EXIT_OK;
-      if (error.code === "commander.help") return EXIT_OK;
+      // Help and version are successes; every usage error became a PanicDriftError in exitOverride.
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return EXIT_OK;
+      printError(io, usageMessage(error.message, "panic-drift"));
       return EXIT_USAGE;
     }
     if (error instanceof PanicDriftError) {
@@ -58,15 +58,49 @@ Examples:
   }
 }
 
-/** Settings every command needs: errors thrown (not process.exit), output through `io`. */
+/**
+ * Settings every command needs: errors thrown (not process.exit), output
+ * through `io`, and commander's usage errors as one line in our format
+ * (printed by main, not by commander).
+ */
 function configure(command: Command, io: CliIO): Command {
   return command
-    .exitOverride()
-    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride((error) => {
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") throw error;
+      throw new PanicDriftError("USAGE", usageMessage(error.message, commandPath(command), error.code === "commander.excessArguments" ? command.args : []), {
+        exitCode: EXIT_USAGE,
+        cause: error,
+      });
+    })
     .configureOutput({
       writeOut: (s) => void io.stdout.write(s),
       writeErr: (s) => void io.stderr.write(s),
+      outputError: () => {},
     });
+}
+
+function commandPath(command: Command): string {
+  return command.parent === null ? command.name() : `panic-drift ${command.name()}`;
+}
+
+/**
+ * One line from a commander message: `error: unknown option '--forc'\n(Did
+ * you mean --force?)` → `unknown option '--forc' (did you mean --force?):
+ * see panic-drift compute --help`. Arguments where only options are taken
+ * (`compute runs.sqlite`) get the option they were meant for.
+ */
+export function usageMessage(message: string, command: string, operands: readonly string[] = []): string {
+  const where = `see ${command} --help`;
+  if (operands.length > 0) {
+    const takes = /summary|plot/.test(command) ? `a frame as --in ${operands[0]} or a database as --db ${operands[0]}` : `the database as --db ${operands[0]}`;
+    return `unexpected argument '${operands.join(" ")}': give ${takes} (options only); ${where}`;
+  }
+  const [first = "", ...rest] = message.replace(/^error: /, "").split("\n");
+  const notes = rest.map((line) => line.trim()).filter((line) => line !== "").map((line) => ` ${line.replace(/^\((\w)/, (_, c: string) => `(${c.toLowerCase()}`)}`);
+  const text = `${first}${notes.join("")}`
+    .replace(/\.\s+([A-Za-z])/g, (_, c: string) => `: ${c.toLowerCase()}`)
+    .replace(/\.$/, "");
+  return `${text}; ${where}`;
 }
 
 function ignoreSignal(): void {}

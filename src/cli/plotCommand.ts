@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from "./commander.js";
 import type { CliIO } from "./cliIO.js";
+import { EXIT_CODES } from "./exitCodes.js";
 
 const KINDS = ["lines", "ridge", "hist"] as const;
 type Kind = (typeof KINDS)[number];
@@ -32,7 +33,8 @@ Examples:
       also the Vega-Lite spec (data included), to restyle in the Vega editor
 
 Bands: mean ± t(0.975, n−1)·sd/√n over the n runs with drift at that step
-(none where n = 1). The data is aggregated by DuckDB first; Vega renders it.`;
+(none where n = 1). The data is aggregated by DuckDB first; Vega renders it.
+${EXIT_CODES}`;
 
 /** `panic-drift plot`: drift pictures (SVG or PNG) from a frame, through Vega-Lite. */
 export function plotCommand(io: CliIO, setExitCode: (code: number) => void): Command {

@@ -2,6 +2,7 @@ import { extname } from "node:path";
 import { Command, Option } from "./commander.js";
 import { PanicDriftError, EXIT_USAGE } from "../errors.js";
 import type { CliIO } from "./cliIO.js";
+import { EXIT_CODES } from "./exitCodes.js";
 import { databaseOption, excludedPrompts, filtersOption, withExclusionOptions, withFilterOptions } from "./sharedOptions.js";
 
 const FORMATS = ["csv", "json", "parquet"] as const;
@@ -34,7 +35,8 @@ Examples:
 
 resolved_by: file (--prompt-vectors), stored (a parquet export's prompt rows),
 builtin (panic-tda's test embedders), cache (the reference cache of
---embed-cmd/--embed-url), or empty (null in JSON).`;
+--embed-cmd/--embed-url), or empty (null in JSON).
+${EXIT_CODES}`;
 
 /** `panic-drift prompts`: the (prompt, model) pairs compute needs reference vectors for. */
 export function promptsCommand(io: CliIO, setExitCode: (code: number) => void): Command {

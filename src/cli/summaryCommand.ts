@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from "./commander.js";
 import type { CliIO } from "./cliIO.js";
+import { EXIT_CODES } from "./exitCodes.js";
 
 const FORMATS = ["table", "csv", "json", "parquet"] as const;
 type Format = (typeof FORMATS)[number];
@@ -33,7 +34,8 @@ final, max, mean, auc (trapezoid area under drift over sequence_number) and
 first_over (the first sequence_number with drift > --threshold; NULL if none).
 Per group: runs, steps_min/steps_max, and for each of those S_mean with a 95%
 t-interval S_ci_low..S_ci_high = mean ± t(0.975, n−1)·sd/√n over the group's
-n runs that have S (NULL for n = 1).`;
+n runs that have S (NULL for n = 1).
+${EXIT_CODES}`;
 
 /** `panic-drift summary`: per-run drift statistics, and their means with 95% t-intervals per group. */
 export function summaryCommand(io: CliIO, setExitCode: (code: number) => void): Command {

@@ -117,9 +117,9 @@ export class CommandEmbedder implements Embedder {
     }
     this.command = command;
     this.source = `cmd:${command}`;
-    this.batchSize = checkNumber("Embedding command", "batchSize", options.batchSize ?? DEFAULT_BATCH_SIZE, 1, true);
-    this.timeoutMs = checkNumber("Embedding command", "timeoutMs", options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 1, false);
-    this.closeGraceMs = checkNumber("Embedding command", "closeGraceMs", options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS, 0, false);
+    this.batchSize = checkNumber("embedding command", "batchSize", options.batchSize ?? DEFAULT_BATCH_SIZE, 1, true);
+    this.timeoutMs = checkNumber("embedding command", "timeoutMs", options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 1, false);
+    this.closeGraceMs = checkNumber("embedding command", "closeGraceMs", options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS, 0, false);
   }
 
   embed(model: string, texts: readonly string[]): Promise<Float64Array[]> {
@@ -515,7 +515,7 @@ function batchWhere(batch: Batch): string {
 function failure(command: string, where: string, problem: string, fix: string, cause?: unknown): PanicDriftError {
   return new PanicDriftError(
     "EMBED_COMMAND_FAILED",
-    `Embedding command ${preview(command, MAX_QUOTED_CHARS)} failed${where}: ${problem}; ${fix}.`,
+    `embedding command ${preview(command, MAX_QUOTED_CHARS)} failed${where}: ${problem}: ${fix}`,
     cause === undefined ? undefined : { cause },
   );
 }

@@ -77,10 +77,10 @@ export class ServerEmbedder implements Embedder {
     this.endpoint = `${base.origin}${base.path}/embeddings${base.search}`;
     this.models = options.models ?? new Map();
     this.apiKey = checkApiKey(options.apiKey);
-    this.batchSize = checkNumber("Embedding server", "batchSize", options.batchSize ?? DEFAULT_BATCH_SIZE, 1, true);
-    this.timeoutMs = checkNumber("Embedding server", "timeoutMs", options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 1, false);
-    this.maxAttempts = checkNumber("Embedding server", "maxAttempts", options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, 1, true);
-    this.retryBaseMs = checkNumber("Embedding server", "retryBaseMs", options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS, 0, false);
+    this.batchSize = checkNumber("embedding server", "batchSize", options.batchSize ?? DEFAULT_BATCH_SIZE, 1, true);
+    this.timeoutMs = checkNumber("embedding server", "timeoutMs", options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 1, false);
+    this.maxAttempts = checkNumber("embedding server", "maxAttempts", options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, 1, true);
+    this.retryBaseMs = checkNumber("embedding server", "retryBaseMs", options.retryBaseMs ?? DEFAULT_RETRY_BASE_MS, 0, false);
     this.fetch = options.fetch ?? globalThis.fetch;
   }
 
@@ -309,8 +309,8 @@ export class ServerEmbedder implements Embedder {
     const first = texts[0] ?? "";
     const which = texts.length === 1 ? `text ${offset + 1}` : `texts ${offset + 1}-${offset + texts.length}`;
     const message =
-      `Embedding server ${this.endpoint} failed for model ${JSON.stringify(model)}${served}, ` +
-      `${which} of ${total} (first ${preview(first, 60)}): ${problem}; ${fix}.`;
+      `embedding server ${this.endpoint} failed for model ${JSON.stringify(model)}${served}, ` +
+      `${which} of ${total} (first ${preview(first, 60)}): ${problem}: ${fix}`;
     return new PanicDriftError("EMBED_SERVER_FAILED", this.redact(message), cause === undefined ? undefined : { cause });
   }
 
@@ -353,13 +353,13 @@ export function parseModelMappings(values: readonly string[]): Map<string, strin
     if (eq < 0 || name === "" || serverModel === "") {
       const problem = eq < 0 ? 'has no "="' : name === "" ? "has no model name before the =" : "has no server model after the =";
       throw usage(
-        `Model mapping ${preview(value, 60)} ${problem}; write NAME=SERVER_MODEL, e.g. nomic-embed-text=nomic-embed-text:v1.5.`,
+        `model mapping ${preview(value, 60)} ${problem}: write NAME=SERVER_MODEL, e.g. nomic-embed-text=nomic-embed-text:v1.5`,
       );
     }
     const prior = mappings.get(name);
     if (prior !== undefined && prior !== serverModel) {
       throw usage(
-        `Model ${JSON.stringify(name)} is mapped to both ${JSON.stringify(prior)} and ${JSON.stringify(serverModel)}; keep one mapping.`,
+        `model ${JSON.stringify(name)} is mapped to both ${JSON.stringify(prior)} and ${JSON.stringify(serverModel)}: keep one mapping`,
       );
     }
     mappings.set(name, serverModel);
@@ -382,14 +382,14 @@ function parseBaseUrl(baseUrl: string): BaseUrl {
   try {
     url = new URL(baseUrl);
   } catch {
-    throw usage(`Embedding server URL ${preview(baseUrl, 60)} is not a URL; pass the API base, e.g. http://localhost:11434/v1.`);
+    throw usage(`embedding server URL ${preview(baseUrl, 60)} is not a URL: pass the API base, e.g. http://localhost:11434/v1`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw usage(`Embedding server URL ${preview(baseUrl, 60)} is not http or https; pass the API base, e.g. http://localhost:11434/v1.`);
+    throw usage(`embedding server URL ${preview(baseUrl, 60)} is not http or https: pass the API base, e.g. http://localhost:11434/v1`);
   }
   // fetch refuses such URLs, and the source string would carry the password into the cache.
   if (url.username !== "" || url.password !== "") {
-    throw usage("Embedding server URL has a user name or password in it; remove it and pass the key as the API key instead.");
+    throw usage("embedding server URL has a user name or password in it: remove it and pass the key as the API key instead");
   }
   return { origin: url.origin, path: url.pathname.replace(/\/+$/, ""), search: url.search };
 }

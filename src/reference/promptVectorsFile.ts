@@ -69,20 +69,20 @@ async function statFile(path: string, file: string): Promise<Stats> {
     if (code === "ENOENT" || code === "ENOTDIR") {
       throw new PanicDriftError(
         "PROMPT_VECTORS_NOT_FOUND",
-        `Prompt vectors file ${file} does not exist; check the --prompt-vectors path.`,
+        `prompt vectors file ${file} does not exist: check the --prompt-vectors path`,
         { cause: err },
       );
     }
     throw new PanicDriftError(
       "PROMPT_VECTORS_FORMAT",
-      `Cannot read prompt vectors file ${file}: ${firstLine(err)}; check the path and its permissions.`,
+      `cannot read prompt vectors file ${file}: ${firstLine(err)}: check the path and its permissions`,
       { cause: err },
     );
   }
   if (info.isDirectory()) {
     throw new PanicDriftError(
       "PROMPT_VECTORS_FORMAT",
-      `Prompt vectors file ${file} is a directory; pass a .json, .csv or .parquet file to --prompt-vectors.`,
+      `prompt vectors file ${file} is a directory: pass a .json, .csv or .parquet file to --prompt-vectors`,
     );
   }
   return info;
@@ -95,8 +95,8 @@ function layoutOf(path: string, file: string): Layout {
     const got = ext === "" ? "no extension" : `the extension "${extname(path)}"`;
     throw new PanicDriftError(
       "PROMPT_VECTORS_FORMAT",
-      `Prompt vectors file ${file} has ${got}; supported extensions are .json, .csv and .parquet (any case), ` +
-        "so rename or convert it.",
+      `prompt vectors file ${file} has ${got}: supported extensions are .json, .csv and .parquet (any case), ` +
+        "so rename or convert it",
     );
   }
   return layout;
@@ -108,7 +108,7 @@ async function assertReadable(path: string, file: string): Promise<void> {
   } catch (err) {
     throw new PanicDriftError(
       "PROMPT_VECTORS_FORMAT",
-      `Cannot read prompt vectors file ${file}: ${firstLine(err)}; check its permissions.`,
+      `cannot read prompt vectors file ${file}: ${firstLine(err)}: check its permissions`,
       { cause: err },
     );
   }
@@ -132,7 +132,7 @@ async function readJsonEntries(path: string, file: string): Promise<Located[]> {
   } catch (err) {
     throw new PanicDriftError(
       "PROMPT_VECTORS_FORMAT",
-      `Prompt vectors file ${file} is not valid UTF-8; save it as UTF-8 JSON.`,
+      `prompt vectors file ${file} is not valid UTF-8: save it as UTF-8 JSON`,
       { cause: err },
     );
   }
@@ -144,15 +144,15 @@ async function readJsonEntries(path: string, file: string): Promise<Located[]> {
   } catch (err) {
     throw new PanicDriftError(
       "PROMPT_VECTORS_FORMAT",
-      `Prompt vectors file ${file} is not valid JSON (${firstLine(err)}); fix the syntax or export the file again.`,
+      `prompt vectors file ${file} is not valid JSON (${firstLine(err)}): fix the syntax or export the file again`,
       { cause: err },
     );
   }
   if (!Array.isArray(parsed)) {
     throw new PanicDriftError(
       "PROMPT_VECTORS_INVALID",
-      `Invalid prompt vectors file ${file}: the top level is ${describeValue(parsed)}, not an array; ` +
-        'write a JSON array of {"initial_prompt", "embedding_model", "vector"} objects.',
+      `invalid prompt vectors file ${file}: the top level is ${describeValue(parsed)}, not an array: ` +
+        'write a JSON array of {"initial_prompt", "embedding_model", "vector"} objects',
     );
   }
   return parsed.map((item: unknown, i) => {
@@ -207,8 +207,8 @@ async function withDuckDb<T>(
     if (err instanceof PanicDriftError) throw err;
     throw new PanicDriftError(
       "PROMPT_VECTORS_FORMAT",
-      `Cannot read prompt vectors file ${file} as ${layout === "csv" ? "CSV" : "Parquet"}: ` +
-        `${duckDbMessage(err, duckPath, path)}; ${layout === "csv" ? CSV_FIX : PARQUET_FIX}.`,
+      `cannot read prompt vectors file ${file} as ${layout === "csv" ? "CSV" : "Parquet"}: ` +
+        `${duckDbMessage(err, duckPath, path)}: ${layout === "csv" ? CSV_FIX : PARQUET_FIX}`,
       { cause: err },
     );
   } finally {
@@ -362,8 +362,8 @@ async function readParquetEntries(conn: DuckDBConnection, duckPath: string, file
     if (type !== "VARCHAR") {
       throw new PanicDriftError(
         "PROMPT_VECTORS_INVALID",
-        `Invalid prompt vectors file ${file}: column ${column} has type ${type}, not a string; ` +
-          "write it as a string column.",
+        `invalid prompt vectors file ${file}: column ${column} has type ${type}, not a string: ` +
+          "write it as a string column",
       );
     }
   }
@@ -372,8 +372,8 @@ async function readParquetEntries(conn: DuckDBConnection, duckPath: string, file
   if (!/^(FLOAT|DOUBLE)\[\d*\]$/.test(vectorType)) {
     throw new PanicDriftError(
       "PROMPT_VECTORS_INVALID",
-      `Invalid prompt vectors file ${file}: column vector has type ${vectorType}; ` +
-        "write it as a list or fixed-size array of float or double.",
+      `invalid prompt vectors file ${file}: column vector has type ${vectorType}: ` +
+        "write it as a list or fixed-size array of float or double",
     );
   }
   const reader = await conn.runAndReadAll(
@@ -393,8 +393,8 @@ function requireColumns(columns: readonly string[], file: string, kind: "header"
   if (missing.length > 0) {
     throw new PanicDriftError(
       "PROMPT_VECTORS_INVALID",
-      `Invalid prompt vectors file ${file}: the ${kind} has no ${missing.join(" or ")} column ` +
-        `(found: ${columns.join(", ") || "none"}); name the columns initial_prompt, embedding_model and vector.`,
+      `invalid prompt vectors file ${file}: the ${kind} has no ${missing.join(" or ")} column ` +
+        `(found: ${columns.join(", ") || "none"}): name the columns initial_prompt, embedding_model and vector`,
     );
   }
 }
@@ -480,7 +480,7 @@ function sameVector(a: Float64Array, b: Float64Array): boolean {
 function invalid(file: string, where: string, problem: string, fix: string): PanicDriftError {
   return new PanicDriftError(
     "PROMPT_VECTORS_INVALID",
-    `Invalid prompt vectors file ${file}, ${where}: ${problem}; ${fix}.`,
+    `invalid prompt vectors file ${file}, ${where}: ${problem}: ${fix}`,
   );
 }
 

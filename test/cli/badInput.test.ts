@@ -96,8 +96,13 @@ describe("bad input, wide: each case one line on stderr, its exit code, nothing 
     expect(r.code, r.stderr).toBe(code);
     expect(r.stderr).toMatch(stderr);
     expect(r.stderr).not.toMatch(/\n\s+at /);
-    // One line (commander adds its usage hint on a line of its own, in brackets).
-    if (code !== 0) expect(r.stderr.trimEnd().split("\n").filter((l) => !l.includes("warning:") && !l.startsWith("("))).toHaveLength(1);
+    // One format for every error, commander's included: one line, the prefix, the hint on the same line.
+    if (code !== 0) {
+      const lines = r.stderr.trimEnd().split("\n").filter((l) => !l.startsWith("panic-drift: warning:"));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^panic-drift: (error: [a-z'-]|interrupted)/);
+      expect(lines[0]).not.toMatch(/\.$/);
+    }
     if (dbHash) expect(sha256(db!)).toBe(dbHash);
     expect(readdirSync(dir, { recursive: true }).filter((f) => String(f).includes(".tmp-"))).toEqual([]);
   });

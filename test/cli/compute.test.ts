@@ -51,7 +51,11 @@ describe("help and usage", () => {
 
   it.each([
     [["compute", "--db", "x.sqlite", "--bogus"], /unknown option '--bogus'/],
-    [["compute", "--db", "x.sqlite", "--metric", "manhattan"], /argument 'manhattan' is invalid. Allowed choices are euclid, cosine/],
+    [["compute", "--db", "x.sqlite", "--metric", "manhattan"], /argument 'manhattan' is invalid: allowed choices are euclid, cosine; see panic-drift compute --help/],
+    [["compute", "--db", "x.sqlite", "--forc"], /unknown option '--forc' \(did you mean --force\?\); see panic-drift compute --help/],
+    [["compute", "x.sqlite"], /unexpected argument 'x.sqlite': give the database as --db x.sqlite/],
+    [["summary", "x.drift.parquet"], /give a frame as --in x.drift.parquet or a database as --db x.drift.parquet/],
+    [["prompts", "--db"], /option '--db <file>' argument missing; see panic-drift prompts --help/],
     [["compute"], /missing --db FILE \(or set DATABASE_PATH\)/],
     [["compute", "--db", "x.sqlite", "--exclude-prompt", "a", "--no-exclude"], /contradict/],
     [["frobnicate"], /unknown command 'frobnicate'/],
@@ -59,6 +63,8 @@ describe("help and usage", () => {
     const r = await runCli(args);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
+    // One format for every error: one line, the prefix, lower case, the hint on the same line.
+    expect(r.stderr).toMatch(/^panic-drift: error: [a-z'-][^\n]*[^.\n]\n$/);
     expect(r.stdout).toBe("");
   });
 });
@@ -370,7 +376,7 @@ describe("bad input: one line on stderr, exit 1, nothing lost", () => {
     writeFileSync(locked, "[]");
     chmodSync(locked, 0o000);
     const r = runCliAsUnprivileged(["compute", "--db", clean, "--out", fresh("o.parquet"), "--prompt-vectors", locked]);
-    expect(r.stderr).toMatch(/^panic-drift: error: Cannot read prompt vectors file .*locked\.json.*permission denied/);
+    expect(r.stderr).toMatch(/^panic-drift: error: cannot read prompt vectors file .*locked\.json.*permission denied/);
     expect(r.status).toBe(1);
   });
 });

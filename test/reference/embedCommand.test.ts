@@ -120,7 +120,7 @@ async function expectFailure(
   expect(err).toBeInstanceOf(PanicDriftError);
   const e = err as PanicDriftError;
   expect(e.code).toBe("EMBED_COMMAND_FAILED");
-  expect(e.message).toMatch(/^Embedding command ".+" failed /);
+  expect(e.message).toMatch(/^embedding command ".+" failed /);
   expect(e.message).toMatch(pattern);
   expect(e.message).toContain(`model ${JSON.stringify(model)}`);
   expect(e.message).toContain(`starting with ${JSON.stringify(firstText)}`);
@@ -335,7 +335,7 @@ describe("CommandEmbedder: a command that cannot run or stops", () => {
     );
     expect(e.message).toContain("panic-drift-no-such-embedder --flag");
     expect(e.message).toMatch(/its stderr ends with ".*not found"/);
-    expect(e.message).toMatch(/no such program; check the command's spelling and your PATH\.$/);
+    expect(e.message).toMatch(/no such program; check the command's spelling and your PATH$/);
   });
 
   it("reports an exit before answering, with the last line of stderr", async () => {
@@ -363,7 +363,7 @@ describe("CommandEmbedder: a command that cannot run or stops", () => {
     const embedder = make(command, { batchSize: 2 });
     const e = await expectFailure(embedder.embed("m", FIVE), /exited with code 0 before answering/, "m", FIVE[2] ?? "");
     expect(e.message).toContain("texts 3-4 of 5");
-    expect(e.message).toMatch(/exit only when its stdin closes\.$/);
+    expect(e.message).toMatch(/exit only when its stdin closes$/);
   });
 
   it("turns EPIPE on a large request to a dying command into the same clean error", async () => {

@@ -203,7 +203,7 @@ describe("ServerEmbedder: retries", () => {
     handler = (_request, res) => send(res, 500, { error: { message: "CUDA out of memory" } });
     const err = await failure(embedder({ maxAttempts: 3 }).embed("m", ["a"]));
     expect(requests).toHaveLength(3);
-    expect(err.message).toMatch(/HTTP 500 \("CUDA out of memory"\) \(gave up after 3 attempts\); .*check its log/);
+    expect(err.message).toMatch(/HTTP 500 \("CUDA out of memory"\) \(gave up after 3 attempts\): .*check its log/);
   });
 
   it("retries a refused connection, then says so", async () => {
@@ -220,7 +220,7 @@ describe("ServerEmbedder: retries", () => {
     const err = await failure(e.embed("m", ["a"]));
     expect(calls).toBe(3);
     expect(err.message).toMatch(
-      new RegExp(`http://127\\.0\\.0\\.1:${port}/v1/embeddings .*connection refused.*3 attempts\\); check that the server is running`),
+      new RegExp(`http://127\\.0\\.0\\.1:${port}/v1/embeddings .*connection refused.*3 attempts\\): check that the server is running`),
     );
   });
 
@@ -236,21 +236,21 @@ describe("ServerEmbedder: retries", () => {
       send(res, 400, { error: { message: "input is too long for this model", type: "invalid_request_error" } });
     const err = await failure(embedder().embed("m", ["a"]));
     expect(requests).toHaveLength(1);
-    expect(err.message).toMatch(/HTTP 400 \("input is too long for this model"\); check that the server serves model "m"/);
+    expect(err.message).toMatch(/HTTP 400 \("input is too long for this model"\): check that the server serves model "m"/);
   });
 
   it("fails at once on a 401, pointing at the key", async () => {
     handler = (_request, res) => send(res, 401, { error: "Unauthorized" });
     const err = await failure(embedder({ apiKey: API_KEY }).embed("m", ["a"]));
     expect(requests).toHaveLength(1);
-    expect(err.message).toMatch(/HTTP 401 \("Unauthorized"\); check the API key/);
+    expect(err.message).toMatch(/HTTP 401 \("Unauthorized"\): check the API key/);
   });
 
   it("fails at once on a 404, pointing at the base URL", async () => {
     const e = new ServerEmbedder({ baseUrl: baseUrl.replace("/v1/", "/"), retryBaseMs: 1 });
     const err = await failure(e.embed("m", ["a"]));
     expect(requests).toHaveLength(1);
-    expect(err.message).toMatch(/HTTP 404 \("no route POST \/embeddings"\); check that the base URL is the API root/);
+    expect(err.message).toMatch(/HTTP 404 \("no route POST \/embeddings"\): check that the base URL is the API root/);
   });
 
   it("fails pending requests when closed", async () => {
@@ -369,10 +369,10 @@ describe("ServerEmbedder: messages", () => {
     const e = embedder({ models: new Map([["nomic-embed-text", "nomic-embed-text:v1.5"]]), batchSize: 2 });
     const err = await failure(e.embed("nomic-embed-text", [longText, "b", "c"]));
     expect(err.message).toBe(
-      `Embedding server ${baseUrl}embeddings failed for model "nomic-embed-text" ` +
+      `embedding server ${baseUrl}embeddings failed for model "nomic-embed-text" ` +
         `(server model "nomic-embed-text:v1.5"), texts 1-2 of 3 (first "${"x".repeat(59)}…"): ` +
-        'HTTP 400 ("model not found"); check that the server serves model "nomic-embed-text:v1.5" and accepts these ' +
-        "texts (map a panic-tda model to the server's name with NAME=SERVER_MODEL).",
+        'HTTP 400 ("model not found"): check that the server serves model "nomic-embed-text:v1.5" and accepts these ' +
+        "texts (map a panic-tda model to the server's name with NAME=SERVER_MODEL)",
     );
   });
 
@@ -435,7 +435,7 @@ describe("parseModelMappings", () => {
   });
 
   const cases: [string, RegExp][] = [
-    ["nomic-embed-text", /"nomic-embed-text" has no "="; write NAME=SERVER_MODEL/],
+    ["nomic-embed-text", /"nomic-embed-text" has no "=": write NAME=SERVER_MODEL/],
     ["=server", /"=server" has no model name before the =/],
     ["name=", /"name=" has no server model after the =/],
     [" = ", /has no model name before the =/],
@@ -450,6 +450,6 @@ describe("parseModelMappings", () => {
 
   it("rejects one name mapped to two server models", async () => {
     const err = await failure(Promise.resolve().then(() => parseModelMappings(["a=b", "a=c"])), "USAGE");
-    expect(err.message).toMatch(/"a" is mapped to both "b" and "c"; keep one mapping/);
+    expect(err.message).toMatch(/"a" is mapped to both "b" and "c": keep one mapping/);
   });
 });

@@ -317,16 +317,16 @@ describe("readPromptVectorsFile: file errors", () => {
     const header = "initial_prompt,embedding_model,vector\n";
     const good = 'p,m,"[1]"\n';
     const tooMany = await write("too-many.csv", `${header}${good}x,m,"[1]",extra\n`);
-    await expectFailure(tooMany, "PROMPT_VECTORS_FORMAT", /as CSV: row 2: Expected Number of Columns: 3 Found: 4; /);
+    await expectFailure(tooMany, "PROMPT_VECTORS_FORMAT", /as CSV: row 2: Expected Number of Columns: 3 Found: 4: /);
     // Rows count records: the multi-line prompt is one row.
     const tooFew = await write("too-few.csv", `${header}"a\nb\nc",m,"[1]"\n${good}q,m\n`);
-    await expectFailure(tooFew, "PROMPT_VECTORS_FORMAT", /as CSV: row 3: Expected Number of Columns: 3 Found: 2; /);
+    await expectFailure(tooFew, "PROMPT_VECTORS_FORMAT", /as CSV: row 3: Expected Number of Columns: 3 Found: 2: /);
     const unclosed = await write("unclosed.csv", `${header}${good}${good}"p,m,"[1]"\n`);
-    await expectFailure(unclosed, "PROMPT_VECTORS_FORMAT", /as CSV: row 3: Value with unterminated quote found; /);
+    await expectFailure(unclosed, "PROMPT_VECTORS_FORMAT", /as CSV: row 3: Value with unterminated quote found: /);
     const afterQuote = await write("after-quote.csv", `${header}"a"b,m,"[1]"\n`);
     await expectFailure(afterQuote, "PROMPT_VECTORS_FORMAT", /as CSV: row 1: .*quote/);
     const unquotedVector = await write("unquoted-vector.csv", `${header}p,m,[1, 2]\n`);
-    await expectFailure(unquotedVector, "PROMPT_VECTORS_FORMAT", /as CSV: row 1: Expected Number of Columns: 3 Found: 4; /);
+    await expectFailure(unquotedVector, "PROMPT_VECTORS_FORMAT", /as CSV: row 1: Expected Number of Columns: 3 Found: 4: /);
     const badUtf8 = await write("bad-utf8.csv", Buffer.from(`${header}caf\xe9,m,"[1]"\n`, "latin1"));
     await expectFailure(badUtf8, "PROMPT_VECTORS_FORMAT", /as CSV: row 1: .*not utf-8 encoded/i);
   });
@@ -335,7 +335,7 @@ describe("readPromptVectorsFile: file errors", () => {
     const rows = Array.from({ length: 30000 }, (_, i) => `"prompt ${i}\nsecond line, with comma",m,"[${i}]"`);
     rows[25000] = `broken,m,"[1]",extra`;
     const path = await write("late-error.csv", `initial_prompt,embedding_model,vector\n${rows.join("\n")}\n`);
-    await expectFailure(path, "PROMPT_VECTORS_FORMAT", /as CSV: row 25001: Expected Number of Columns: 3 Found: 4; /);
+    await expectFailure(path, "PROMPT_VECTORS_FORMAT", /as CSV: row 25001: Expected Number of Columns: 3 Found: 4: /);
   });
 
   it("reports an unreadable parquet file, with DuckDB's error as the cause", async () => {
@@ -475,7 +475,7 @@ describe("readPromptVectorsFile: invalid parquet rows", () => {
     [
       "string vector column",
       `${base}('a', 'm', '[1, 2]')) t(initial_prompt, embedding_model, vector)`,
-      /column vector has type VARCHAR; write it as a list or fixed-size array of float or double/,
+      /column vector has type VARCHAR: write it as a list or fixed-size array of float or double/,
     ],
     [
       "missing column",
