@@ -95,9 +95,9 @@ function make(command: string, options?: CommandEmbedderOptions): CommandEmbedde
   return embedder;
 }
 
-/** Waits until a script has written `path` (up to 5 s). */
+/** Waits until a script has written `path` (up to 30 s: node may start slowly on a busy machine). */
 async function waitFor(path: string): Promise<void> {
-  for (let waited = 0; !existsSync(path) && waited < 5000; waited += 10) {
+  for (let waited = 0; !existsSync(path) && waited < 30_000; waited += 10) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   expect(existsSync(path), path).toBe(true);
@@ -304,11 +304,15 @@ describe("CommandEmbedder: closing", () => {
 
   it("close() kills a command that ignores the end of its input, after the grace period", async () => {
     const marker = join(await scratch(), "terminated");
-    const embedder = make(await script(SILENT, marker), { closeGraceMs: 200 });
+    // The grace is what is under test; 2 s each for the end of input and for
+    // SIGTERM, so that a busy machine still lets the command's handler run.
+    const embedder = make(await script(SILENT, marker), { closeGraceMs: 2000 });
     await embedder.embed("warm-up", ["a"]);
     const started = Date.now();
     await embedder.close();
-    expect(Date.now() - started).toBeLessThan(3000);
+    // It waited the grace and no more than two of them (then SIGKILL).
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+    expect(Date.now() - started).toBeLessThan(30_000);
     // The SIGTERM reached the node process behind the shell.
     expect(existsSync(marker)).toBe(true);
   });
@@ -397,9 +401,11 @@ describe("CommandEmbedder: a command that cannot run or stops", () => {
 
   it("stops a command that does not answer in time", async () => {
     const marker = join(await scratch(), "terminated");
-    const embedder = make(await script(SILENT, marker), { timeoutMs: 300 });
+    // The time limit covers every request, the first (start-up) included: 4 s
+    // so that starting node on a busy machine is never what runs out.
+    const embedder = make(await script(SILENT, marker), { timeoutMs: 4000 });
     await embedder.embed("warm-up", ["w"]); // so that its SIGTERM handler is in place
-    const pattern = /no answer within 300 ms, so it was stopped/;
+    const pattern = /no answer within 4000 ms, so it was stopped/;
     const e = await expectFailure(embedder.embed("m", ["slow text"]), pattern, "m", "slow text");
     expect(e.message).toContain("print(..., flush=True)");
     await embedder.close();
@@ -408,7 +414,7 @@ describe("CommandEmbedder: a command that cannot run or stops", () => {
 
   it("says when a timed-out command printed an answer without a newline", async () => {
     const command = await script('lines().on("line", () => process.stdout.write(JSON.stringify({ vectors: [[1]] })));');
-    const embedder = make(command, { timeoutMs: 300 });
+    const embedder = make(command, { timeoutMs: 4000 });
     const pattern = /its stdout ends with "\{\\"vectors\\":\[\[1\]\]\}" and no newline/;
     await expectFailure(embedder.embed("m", ["a"]), pattern, "m", "a");
   });
