@@ -73,7 +73,7 @@ export function computeCommand(io: CliIO, setExitCode: (code: number) => void): 
         .default("prompt"),
     )
     .option("--prompt-vectors <file>", "reference vectors (.json, .csv or .parquet: initial_prompt, embedding_model, vector); wins over built-ins")
-    .option("--embed-cmd <command>", "fetch missing reference vectors from this command (JSON lines on stdin/stdout; see README)")
+    .option("--embed-cmd <command>", "fetch missing reference vectors from this command (JSON lines on stdin/stdout; see docs/references.md)")
     .option("--embed-url <base>", "fetch missing reference vectors from an OpenAI-compatible server, e.g. http://localhost:11434/v1")
     .option(
       "--embed-model <name=server-model>",

@@ -15,7 +15,7 @@ import { runCli } from "../support/runCli.js";
  * the exit code, what stderr must say). The database's bytes are the same
  * after every case, nothing is left behind, and there is never a stack trace.
  * Cases that need another user or a process of their own are in
- * compute.test.ts and faults.test.ts; the README's Errors table lists them all.
+ * compute.test.ts and faults.test.ts; docs/cli.md's errors table lists them all.
  */
 let dir: string;
 let clean: string;
