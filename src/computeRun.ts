@@ -15,7 +15,6 @@ import { ReferenceResolver } from "./reference/referenceResolver.js";
 import { incrementalUpdate, type IncrementalUpdate } from "./incrementalUpdate.js";
 import { runTalliesJson, type DriftTally } from "./kernel/driftTally.js";
 import { readCacheMetadata, resultJson, settingsKeyValue, settingsMatch, SNAPSHOT_KEY, type CacheSettings } from "./sink/cacheMetadata.js";
-import { resultSlotBytes } from "./sink/resultSlot.js";
 import type { DriftSource } from "./sources/driftSource.js";
 import { openSource } from "./sources/openSource.js";
 import { unmatchedFilterError } from "./sources/runRecords.js";
@@ -73,7 +72,6 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
     // What the next update compares against (taken inside the read snapshot, before reading).
     const snapshot = update?.state ?? (source.ordered ? source.snapshotState?.() : undefined);
     const metadata = { ...settingsKeyValue(settings), ...(snapshot === undefined ? {} : { [`panic_drift.${SNAPSHOT_KEY}`]: JSON.stringify(snapshot) }) };
-    const slotBytes = resultSlotBytes(source.runRecords().size);
 
     // Readers start first; DuckDB loads and the sink opens while their threads boot.
     // An update reads few runs: one reader on this thread.
@@ -91,7 +89,7 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
     const stream = streamOpened.value;
     try {
       const writing = performance.now();
-      await sink.write(stream, source.runRecords(), metadata, () => hooks.onProgress?.(stream.progress()), { slotBytes, previous: update?.previous });
+      await sink.write(stream, source.runRecords(), metadata, () => hooks.onProgress?.(stream.progress()), { previous: update?.previous });
       const writeSeconds = (performance.now() - writing) / 1000;
       const tally = stream.tally();
       update?.addKept(tally);
@@ -111,7 +109,6 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
             warnings: JSON.stringify(warnings),
             run_tallies: snapshot === undefined ? undefined : runTalliesJson(tally.runs),
           },
-          slotBytes,
         ),
       );
       return {

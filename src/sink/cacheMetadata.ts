@@ -49,27 +49,22 @@ export function settingsKeyValue(settings: CacheSettings): Record<string, string
   return Object.fromEntries(Object.entries(settings).map(([k, v]) => [PREFIX + k, v]));
 }
 
-/** The key of the result, one JSON object written into a reserved slot once the rows are out (see resultSlot.ts). */
+/** The key of the result, one JSON object written into the footer once the rows are out (see resultSlot.ts). */
 export const RESULT_KEY = `${PREFIX}result`;
 
 /**
- * The result as the slot's JSON. If it would not fit in `maxBytes`, the run
- * tallies go first (the next update is then a full one), then warnings are
- * cut short (and counted).
+ * The result as one JSON object a reader can query as it is: numbers as
+ * numbers, the NULL reasons, warnings and run tallies as nested values
+ * (`json_extract(decode(value), '$.null_reasons.null_vector')` in DuckDB).
  */
-export function resultJson(result: CacheResult, maxBytes: number): string {
-  if (result.run_tallies !== undefined) {
-    const json = JSON.stringify(result);
-    if (Buffer.byteLength(json, "utf8") <= maxBytes) return json;
-    const { run_tallies: _dropped, ...rest } = result;
-    result = rest;
-  }
-  const warnings = JSON.parse(result.warnings) as string[];
-  for (let kept = warnings.length; ; kept--) {
-    const shown = kept === warnings.length ? warnings : [...warnings.slice(0, kept), `(${warnings.length - kept} more warnings not recorded)`];
-    const json = JSON.stringify({ ...result, warnings: JSON.stringify(shown) });
-    if (Buffer.byteLength(json, "utf8") <= maxBytes || kept === 0) return json;
-  }
+export function resultJson(result: CacheResult): string {
+  return JSON.stringify({
+    rows: Number(result.rows),
+    rows_with_drift: Number(result.rows_with_drift),
+    null_reasons: JSON.parse(result.null_reasons) as unknown,
+    warnings: JSON.parse(result.warnings) as unknown,
+    ...(result.run_tallies === undefined ? {} : { run_tallies: JSON.parse(result.run_tallies) as unknown }),
+  });
 }
 
 /**
@@ -103,15 +98,30 @@ export function settingsMatch(
   return (Object.keys(expected) as (keyof CacheSettings)[]).every((k) => ignore.includes(k) || found[k] === expected[k]);
 }
 
-/** The result slot's fields, or nothing when it is not a filled-in slot (a file cut short while writing). */
+/**
+ * The result's fields in their internal (text) form, or nothing when it is
+ * not a filled-in result (a file cut short while writing). Files written
+ * before the result was one JSON object held every field as JSON text.
+ */
 function parseResult(value: string): Partial<CacheResult> {
   try {
     const parsed = JSON.parse(value) as Record<string, unknown>;
-    const fields = ["rows", "rows_with_drift", "null_reasons", "warnings"] as const;
-    if (parsed === null || typeof parsed !== "object" || !fields.every((f) => typeof parsed[f] === "string")) return {};
-    const found: Partial<CacheResult> = Object.fromEntries(fields.map((f) => [f, parsed[f] as string]));
-    if (typeof parsed.run_tallies === "string") found.run_tallies = parsed.run_tallies;
-    return found;
+    if (parsed === null || typeof parsed !== "object") return {};
+    const text = (field: unknown, kind: "number" | "object"): string | undefined => {
+      if (typeof field === "string") return field;
+      if (kind === "number" && typeof field === "number" && Number.isSafeInteger(field)) return String(field);
+      if (kind === "object" && typeof field === "object" && field !== null) return JSON.stringify(field);
+      return undefined;
+    };
+    const found = {
+      rows: text(parsed.rows, "number"),
+      rows_with_drift: text(parsed.rows_with_drift, "number"),
+      null_reasons: text(parsed.null_reasons, "object"),
+      warnings: text(parsed.warnings, "object"),
+    };
+    if (Object.values(found).some((v) => v === undefined)) return {};
+    const tallies = text(parsed.run_tallies, "object");
+    return { ...(found as CacheResult), ...(tallies === undefined ? {} : { run_tallies: tallies }) };
   } catch {
     return {};
   }

@@ -149,7 +149,7 @@ export class ParquetSink {
     runs: RunTable,
     metadata: Readonly<Record<string, string>>,
     onBatch?: () => void,
-    options: { slotBytes?: number; previous?: PreviousRows } = {},
+    options: { previous?: PreviousRows } = {},
   ): Promise<number> {
     let streamError: unknown;
     try {
@@ -173,7 +173,7 @@ export class ParquetSink {
           },
         }),
       );
-      this.placeholder = resultPlaceholder(options.slotBytes);
+      this.placeholder = resultPlaceholder();
       const kv = [...Object.entries(metadata), [RESULT_KEY, this.placeholder]].map(([k, v]) => `${sqlString(k!)}: ${sqlString(v!)}`).join(", ");
       const select = OUTPUT_COLUMNS.map((c) => `${outputExpression(c)} AS "${c}"`).join(", ");
       let rows = `SELECT ${select} FROM panic_drift_frame() AS f${stream.ordered ? "" : ` ORDER BY ${OUTPUT_ORDER}`}`;

@@ -6,6 +6,7 @@ import { openDriftFrame } from "./driftFrame.js";
 import { frameInputs, framePath, type FrameSource } from "./framePath.js";
 import { guardOutput, type OutputPolicy } from "../sink/outputGuard.js";
 import { kindMetadata } from "../sink/outputKind.js";
+import { readParquetFooter } from "../sink/parquetFooter.js";
 import { groupColumns } from "./groupColumns.js";
 import { renderResult, writeResult, RESULT_FORMATS, type ResultFormat } from "./resultOutput.js";
 import { degreesOfFreedomSql, groupMomentsSql, groupRowsSql, perRunRowsSql, perRunSql } from "./summarySql.js";
@@ -92,7 +93,17 @@ export async function summarizeDrift(options: SummaryOptions): Promise<SummaryRe
     const table = () => alignedTable(columns, rows);
     const result: SummaryResult = { frame: frame.path, columns, rows, runs: Number(counts.kept), dropped: Number(counts.dropped) };
     if (output !== undefined) {
-      const settings = { frame: frame.path, by: by.join(","), threshold: String(threshold), min_steps: String(minSteps), per_run: String(options.perRun === true) };
+      // What the frame was computed with, as its own metadata says ("" for a frame from elsewhere).
+      const made = readParquetFooter(frame.path)?.keyValue;
+      const settings = {
+        frame: frame.path,
+        metric: made?.get("panic_drift.metric") ?? "",
+        reference: made?.get("panic_drift.reference") ?? "",
+        by: by.join(","),
+        threshold: String(threshold),
+        min_steps: String(minSteps),
+        per_run: String(options.perRun === true),
+      };
       await writeResult(connection, "result", format!, output, table, { ...kindMetadata("summary table"), ...prefixed(settings) });
       result.output = output.target;
     } else if (format === "table") result.text = table();

@@ -395,3 +395,24 @@ function runCliAsUnprivileged(args: string[]) {
     env: { ...process.env, NO_COLOR: "1", ...(asRoot ? { PANIC_DRIFT_TEST_UID: "65534" } : {}) },
   });
 }
+
+describe("the frame's metadata, as a reader queries it", () => {
+  it("panic_drift.result is one JSON object with numbers; every key is documented; the footer holds no padding", async () => {
+    const { query } = await import("../support/readParquet.js");
+    const out = fresh("demo.drift.parquet");
+    const demo = fileURLToPath(new URL("../../fixtures/demo.sqlite", import.meta.url));
+    expect((await runCli(["compute", "--db", demo, "--out", out, "--quiet"])).code).toBe(0);
+    const nullVectors = await query(
+      "SELECT json_extract(decode(value), '$.null_reasons.null_vector')::INTEGER AS n, json_extract(decode(value), '$.rows') AS rows FROM parquet_kv_metadata($1) WHERE decode(key) = 'panic_drift.result'",
+      [out],
+    );
+    expect(nullVectors).toEqual([{ n: 4, rows: "928" }]);
+    const keys = (await query("SELECT decode(key) AS key FROM parquet_kv_metadata($1)", [out])).map((r) => String(r.key));
+    const docs = readFileSync(new URL("../../docs/output.md", import.meta.url), "utf8");
+    for (const key of keys) expect(docs, key).toContain(`| \`${key}\` |`);
+    const bytes = readFileSync(out);
+    const footer = bytes.subarray(bytes.byteLength - 8 - bytes.readUInt32LE(bytes.byteLength - 8), bytes.byteLength - 8);
+    const padding = [...footer.toString("latin1").matchAll(/[ ~]{8,}/g)].reduce((sum, m) => sum + m[0].length, 0);
+    expect(padding).toBeLessThan(1024);
+  });
+});

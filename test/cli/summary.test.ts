@@ -255,6 +255,18 @@ describe("summary: where it reads and writes", () => {
     );
     const types = await query("SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet($1))", [parquet]);
     expect(types.find((t) => t.column_name === "final_mean")!.column_type).toBe("DOUBLE");
+    // The settings it was made with, the frame's metric and reference among them.
+    const kv = await query("SELECT decode(key) AS key, decode(value) AS value FROM parquet_kv_metadata($1)", [parquet]);
+    expect(Object.fromEntries(kv.map((r) => [r.key, r.value]))).toEqual({
+      "panic_drift.kind": "summary",
+      "panic_drift.frame": generatedFrame,
+      "panic_drift.metric": "euclid",
+      "panic_drift.reference": "prompt",
+      "panic_drift.by": "network,embedding_model",
+      "panic_drift.threshold": "1",
+      "panic_drift.min_steps": "0",
+      "panic_drift.per_run": "false",
+    });
 
     const jsonFile = fresh("summary.data");
     expect((await runCli(["summary", "--db", hand, "--per-run", "--out", jsonFile, "--format", "json", "--quiet"])).code).toBe(0);

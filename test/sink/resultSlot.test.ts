@@ -1,10 +1,10 @@
 import { DuckDBInstance } from "@duckdb/node-api";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readCacheMetadata, RESULT_KEY, resultJson, settingsKeyValue } from "../../src/sink/cacheMetadata.js";
-import { fillResultSlot, RESULT_SLOT_BYTES, resultPlaceholder } from "../../src/sink/resultSlot.js";
+import { fillResultSlot, resultPlaceholder } from "../../src/sink/resultSlot.js";
 
 let dir: string;
 beforeAll(() => {
@@ -44,30 +44,63 @@ async function duckdbRead(path: string): Promise<{ rows: number; result: string 
   return { rows, result: String(kv[0]![0]) };
 }
 
+/** Bytes of the file outside its footer, and the footer. */
+function parts(path: string): { body: Buffer; footer: Buffer } {
+  const bytes = readFileSync(path);
+  const length = bytes.readUInt32LE(bytes.byteLength - 8);
+  return { body: bytes.subarray(0, bytes.byteLength - 8 - length), footer: bytes.subarray(bytes.byteLength - 8 - length, bytes.byteLength - 8) };
+}
+
+const RESULT = { rows: "5000", rows_with_drift: "4990", null_reasons: '{"null_vector":10}', warnings: '["ünïcode warning"]' };
+
 describe("the result slot", () => {
-  it("is filled in place: same size, still a valid parquet file, read back by the cache check and by DuckDB", async () => {
-    const path = join(dir, "filled.parquet");
+  it.each([
+    ["a short result", RESULT],
+    ["a result far longer than the placeholder", { ...RESULT, run_tallies: JSON.stringify(Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [i, { rows: i }]))) }],
+  ])("is filled with %s: the rows' bytes as DuckDB wrote them, no padding, read back by the cache check and by DuckDB", async (_name, result) => {
+    const path = join(dir, `filled-${"run_tallies" in result ? "long" : "short"}.parquet`);
     const placeholder = resultPlaceholder();
-    expect(Buffer.byteLength(placeholder)).toBe(RESULT_SLOT_BYTES);
     await writeWithSlot(path, placeholder);
-    const size = statSync(path).size;
-    const json = resultJson({ rows: "5000", rows_with_drift: "4990", null_reasons: '{"null_vector":10}', warnings: '["ünïcode warning"]' }, RESULT_SLOT_BYTES);
+    const before = parts(path);
+    const json = resultJson(result);
     fillResultSlot(path, placeholder, json);
-    expect(statSync(path).size).toBe(size);
-    expect(readFileSync(path).includes(Buffer.from(placeholder.slice(0, 40)))).toBe(false);
+    const after = parts(path);
+    expect(after.body.equals(before.body)).toBe(true);
+    // A thrift binary: a varint of its length (7 bits a byte), then the bytes.
+    const field = (text: string) => Buffer.byteLength(text) + Math.ceil(Math.log2(Buffer.byteLength(text) + 1) / 7);
+    expect(after.footer.byteLength - before.footer.byteLength).toBe(field(json) - field(placeholder));
+    expect(readFileSync(path).includes(Buffer.from(placeholder))).toBe(false);
+    expect(after.footer.includes(Buffer.from("    "))).toBe(false);
     const found = await readCacheMetadata(path);
-    expect(found).toMatchObject({ ...settings, rows: "5000", rows_with_drift: "4990", null_reasons: '{"null_vector":10}', warnings: '["ünïcode warning"]' });
+    expect(found).toMatchObject({ ...settings, ...result });
     const read = await duckdbRead(path);
     expect(read.rows).toBe(5000);
-    expect(JSON.parse(read.result)).toMatchObject({ rows: "5000" });
+    expect(JSON.parse(read.result)).toMatchObject({ rows: 5000, rows_with_drift: 4990, null_reasons: { null_vector: 10 }, warnings: ["ünïcode warning"] });
   });
 
-  it("refuses a file without the placeholder, and a value longer than the slot", async () => {
+  it("is queried by DuckDB's json_extract as numbers and nested objects", async () => {
+    const path = join(dir, "query.parquet");
+    const placeholder = resultPlaceholder();
+    await writeWithSlot(path, placeholder);
+    fillResultSlot(path, placeholder, resultJson(RESULT));
+    const instance = await DuckDBInstance.create(":memory:");
+    const connection = await instance.connect();
+    const rows = (
+      await connection.runAndReadAll(
+        `SELECT json_extract(decode(value), '$.null_reasons.null_vector')::INTEGER, json_extract(decode(value), '$.rows')::INTEGER
+         FROM parquet_kv_metadata('${path}') WHERE decode(key) = '${RESULT_KEY}'`,
+      )
+    ).getRows();
+    connection.closeSync();
+    instance.closeSync();
+    expect(rows).toEqual([[10, 5000]]);
+  });
+
+  it("refuses a file without the placeholder, leaving it as it was", async () => {
     const path = join(dir, "other.parquet");
     await writeWithSlot(path, resultPlaceholder());
     const before = readFileSync(path);
     expect(() => fillResultSlot(path, resultPlaceholder(), "{}")).toThrow(/slot/);
-    expect(() => fillResultSlot(path, resultPlaceholder(), "x".repeat(RESULT_SLOT_BYTES + 1))).toThrow(/does not fit/);
     expect(readFileSync(path).equals(before)).toBe(true);
   });
 
@@ -76,20 +109,12 @@ describe("the result slot", () => {
     await writeWithSlot(path, resultPlaceholder());
     expect(await readCacheMetadata(path)).toBeUndefined();
   });
-});
 
-describe("resultJson", () => {
-  it("keeps every warning when they fit", () => {
-    const json = resultJson({ rows: "1", rows_with_drift: "1", null_reasons: "{}", warnings: '["a","b"]' }, 1000);
-    expect(JSON.parse(JSON.parse(json).warnings)).toEqual(["a", "b"]);
-  });
-
-  it("cuts warnings that would not fit, and says how many", () => {
-    const warnings = Array.from({ length: 50 }, (_, i) => `warning ${i} ${"x".repeat(100)}`);
-    const json = resultJson({ rows: "1", rows_with_drift: "1", null_reasons: "{}", warnings: JSON.stringify(warnings) }, 2000);
-    expect(Buffer.byteLength(json)).toBeLessThanOrEqual(2000);
-    const kept = JSON.parse(JSON.parse(json).warnings) as string[];
-    expect(kept.at(-1)).toMatch(/^\(\d+ more warnings not recorded\)$/);
-    expect(kept.length - 1 + Number(/\((\d+)/.exec(kept.at(-1)!)![1])).toBe(50);
+  it("reads the result of files written when every field was JSON text", async () => {
+    const path = join(dir, "older.parquet");
+    const placeholder = resultPlaceholder();
+    await writeWithSlot(path, placeholder);
+    fillResultSlot(path, placeholder, JSON.stringify(RESULT));
+    expect(await readCacheMetadata(path)).toMatchObject(RESULT);
   });
 });
