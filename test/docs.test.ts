@@ -119,3 +119,59 @@ describe("the README's install and unattended recipes, run as written outside th
     expect(second.stdout).toMatch(/is up to date/);
   });
 });
+
+/**
+ * Every ```console block of the README and docs/: each `$ command` is run
+ * as written (on a terminal, through `script`, in a scratch directory with
+ * the demo fixture), and what it prints must be the lines shown under it,
+ * timings and the scratch directory's path normalised. Each block starts
+ * in a fresh directory holding fixtures/demo.sqlite.
+ */
+describe("console examples in README.md and docs/ print what they show", () => {
+  const files = ["README.md", ...readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+  // The CLI from source (as the rest of the suite runs it), so that a stale dist/ cannot pass or fail this.
+  const launcher = `'${process.execPath}' '${join(root, "node_modules", "tsx", "dist", "cli.mjs")}' '${join(root, "test", "support", "cliEntry.ts")}'`;
+  const normalise = (text: string, scratch?: string) =>
+    (scratch === undefined ? text : text.replaceAll(scratch, "/…"))
+      .replace(/\b(in|checked in) \d+\.\d+ s\b/g, "$1 N s")
+      .replace(/"seconds":\d+(\.\d+)?/g, '"seconds":N');
+
+  /** What a terminal shows once the spinner's frames are overwritten: the text after each line's last carriage return (blank lines left out, on both sides). */
+  const screen = (raw: string) =>
+    raw
+      .replace(/\x1b\[(\d*G|2K|0?K)/g, "\r")
+      .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "")
+      .split(/\r?\n/)
+      .map((line) => line.slice(line.lastIndexOf("\r") + 1).trimEnd())
+      .filter((line) => line !== "");
+
+  for (const file of files) {
+    const examples = blocks(read(file), "console");
+    if (examples.length === 0) continue;
+    it(`${file}`, () => {
+      // Each block is a session of its own, in a fresh directory.
+      for (const block of examples) {
+        const scratch = mkdtempSync(join(tmpdir(), "panic-drift-examples-"));
+        try {
+          execFileSync("mkdir", ["-p", join(scratch, "fixtures")]);
+          copyFileSync(join(root, "fixtures", "demo.sqlite"), join(scratch, "fixtures", "demo.sqlite"));
+          const steps = block.split(/^\$ /m).filter((s) => s.trim() !== "");
+          for (const step of steps) {
+            const [command, ...shown] = step.trimEnd().split("\n");
+            const run = command!.replace(/^(npx )?panic-drift\b/, launcher);
+            const r = spawnSync("script", ["-qec", `stty cols 100 rows 40; ${run}`, "/dev/null"], {
+              cwd: scratch,
+              env: { PATH: process.env.PATH, HOME: scratch, LANG: "C.UTF-8", NO_COLOR: "1", TERM: "dumb", TZ: "UTC" },
+              encoding: "utf8",
+              timeout: 120_000,
+            });
+            expect(r.status, `${file}: $ ${command}\n${r.stdout}${r.stderr}`).toBe(0);
+            expect(normalise(screen(r.stdout).join("\n"), scratch), `${file}: $ ${command}`).toBe(normalise(screen(shown.join("\n")).join("\n")));
+          }
+        } finally {
+          rmSync(scratch, { recursive: true, force: true });
+        }
+      }
+    });
+  }
+});
