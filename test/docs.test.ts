@@ -72,8 +72,9 @@ describe("the README's install and unattended recipes, run as written outside th
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
   const prefix = join(scratch, "prefix");
   const bin = join(prefix, "bin", "panic-drift");
-  // What cron gives a job: a short PATH, no HOME, nothing of this shell.
-  const cronEnv = { PATH: "/usr/bin:/bin", LANG: "C.UTF-8" };
+  // What cron gives a job: a short PATH (with the directory of the node that
+  // runs these tests, as a crontab that sets PATH has), no HOME, nothing of this shell.
+  const cronEnv = { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, LANG: "C.UTF-8" };
   const built = existsSync(join(root, "dist", "cli", "main.js"));
 
   it.runIf(built)("npm install -g --prefix DIR . links panic-drift from the clone, offline", () => {
@@ -174,4 +175,27 @@ describe("console examples in README.md and docs/ print what they show", () => {
       }
     });
   }
+});
+
+describe("the README's DuckDB recipe", () => {
+  it("runs as written on the demo frame (from the clone's root)", async () => {
+    const [sql] = blocks(readme, "sql");
+    const scratch = mkdtempSync(join(tmpdir(), "panic-drift-sql-"));
+    try {
+      execFileSync("mkdir", ["-p", join(scratch, "fixtures")]);
+      copyFileSync(join(root, "fixtures", "demo.sqlite"), join(scratch, "fixtures", "demo.sqlite"));
+      expect((await runCli(["compute", "--db", join(scratch, "fixtures", "demo.sqlite"), "--quiet"])).code).toBe(0);
+      const { DuckDBInstance } = await import("@duckdb/node-api");
+      const instance = await DuckDBInstance.create(":memory:");
+      const connection = await instance.connect();
+      await connection.run(`SET file_search_path = '${scratch}'`);
+      const rows = (await connection.runAndReadAll(sql!.replace(/^--.*\n/gm, ""))).getRows();
+      connection.closeSync();
+      instance.closeSync();
+      expect(rows).toHaveLength(6); // 3 networks × 2 models
+      for (const row of rows) expect(Number(row[2])).toBeGreaterThan(0.5);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
 });
