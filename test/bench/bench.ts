@@ -281,6 +281,8 @@ function sqliteScalar(db: string, sql: string): unknown {
 
 interface Sample {
   seconds: number;
+  /** User + system CPU seconds of the process and its threads (every core). */
+  cpu: number | null;
   rssMB: number | null;
 }
 
@@ -288,7 +290,8 @@ const HAVE_TIME = fs.existsSync(TIME);
 // Fallback when /usr/bin/time is missing: python's getrusage of its child (adds ~20 ms of python start-up to the wall time).
 const RUSAGE_WRAPPER = `import resource, subprocess, sys
 rc = subprocess.call(sys.argv[2:])
-open(sys.argv[1], "w").write("Maximum resident set size (kbytes): %d\\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+open(sys.argv[1], "w").write("User time (seconds): %.2f\\nSystem time (seconds): %.2f\\nMaximum resident set size (kbytes): %d\\n" % (u.ru_utime, u.ru_stime, u.ru_maxrss))
 sys.exit(rc)`;
 
 function timed(cmd: string, args: string[], rssFile: string): Sample & { stdout: string } {
@@ -301,8 +304,12 @@ function timed(cmd: string, args: string[], rssFile: string): Sample & { stdout:
     const timeLines = (fs.existsSync(rssFile) ? fs.readFileSync(rssFile, "utf8") : "").split("\n").filter((l) => /Command terminated|Exit status/.exec(l) !== null);
     throw new Error(`command failed (exit ${r.status ?? r.signal}): ${cmd} ${args.join(" ")}\n${r.stderr}${timeLines.map((l) => l.trim()).join("\n")}`);
   }
-  const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(fs.existsSync(rssFile) ? fs.readFileSync(rssFile, "utf8") : "");
-  return { seconds, rssMB: m ? Number(m[1]) / 1024 : null, stdout: r.stdout };
+  const usage = fs.existsSync(rssFile) ? fs.readFileSync(rssFile, "utf8") : "";
+  const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(usage);
+  const user = /User time \(seconds\): ([\d.]+)/.exec(usage);
+  const system = /System time \(seconds\): ([\d.]+)/.exec(usage);
+  const cpu = user && system ? Number(user[1]) + Number(system[1]) : null;
+  return { seconds, cpu, rssMB: m ? Number(m[1]) / 1024 : null, stdout: r.stdout };
 }
 
 /** The read floor: one bare query reading every needed vector blob, nothing else. */
@@ -445,7 +452,7 @@ async function benchDatabase(spec: DbSpec, info: DbInfo, repeat: number, cold: b
           }
         }
         const s = run(key);
-        log(`  ${spec.name} ${tag}: ${LABELS[key].padEnd(14)} ${s.seconds.toFixed(3)} s  ${s.rssMB === null ? "?" : s.rssMB.toFixed(0)} MB`);
+        log(`  ${spec.name} ${tag}: ${LABELS[key].padEnd(14)} ${s.seconds.toFixed(3)} s  ${s.cpu === null ? "?" : s.cpu.toFixed(2)} s CPU  ${s.rssMB === null ? "?" : s.rssMB.toFixed(0)} MB`);
         if (round > 0) measurements.get(key)?.samples.push(s);
       }
     }
@@ -557,20 +564,21 @@ function table(rows: string[][]): string {
   return [line(rows[0] ?? []), `|${widths.map((w, c) => (c === 0 ? "-".repeat(w + 1) + "-" : "-".repeat(w + 1) + ":")).join("|")}|`, ...rows.slice(1).map(line)].join("\n");
 }
 
-/** Median and best seconds of one row, and its peak RSS over the timed runs. */
-function stat(r: DbResult, key: Key): { med: number; best: number; rss: number | null } | null {
+/** Median and best seconds of one row, its median CPU seconds, and its peak RSS over the timed runs. */
+function stat(r: DbResult, key: Key): { med: number; best: number; cpu: number | null; rss: number | null } | null {
   const m = r.measurements.get(key);
   if (!m || m.samples.length === 0) return null;
   const secs = m.samples.map((s) => s.seconds);
+  const cpu = m.samples.map((s) => s.cpu).filter((x): x is number => x !== null);
   const rss = m.samples.map((s) => s.rssMB).filter((x): x is number => x !== null);
-  return { med: median(secs), best: Math.min(...secs), rss: rss.length ? Math.max(...rss) : null };
+  return { med: median(secs), best: Math.min(...secs), cpu: cpu.length ? median(cpu) : null, rss: rss.length ? Math.max(...rss) : null };
 }
 
 function report(r: DbResult, repeat: number): string {
   const floor = stat(r, "floor");
   const floorCold = stat(r, "floorCold");
   const numpy = stat(r, "numpy");
-  const rows: string[][] = [["what", "seconds (median)", "best", "× floor", "× numpy", "peak RSS MB"]];
+  const rows: string[][] = [["what", "seconds (median)", "best", "× floor", "× numpy", "CPU s (median)", "CPU × numpy", "peak RSS MB"]];
   for (const key of Object.keys(LABELS) as Key[]) {
     const s = stat(r, key);
     if (!s) continue;
@@ -581,6 +589,8 @@ function report(r: DbResult, repeat: number): string {
       s.best.toFixed(3),
       base ? `${(s.med / base.med).toFixed(2)}×` : "—",
       numpy && !key.endsWith("Cold") ? `${(s.med / numpy.med).toFixed(2)}×` : "—",
+      s.cpu === null ? "?" : s.cpu.toFixed(2),
+      s.cpu !== null && numpy?.cpu && !key.endsWith("Cold") ? `${(s.cpu / numpy.cpu).toFixed(2)}×` : "—",
       s.rss === null ? "?" : s.rss.toFixed(0),
     ]);
   }
