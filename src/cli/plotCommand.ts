@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from "./commander.js";
 import type { CliIO } from "./cliIO.js";
 import { EXIT_CODES } from "./exitCodes.js";
+import { printWarning } from "./messages.js";
 
 const KINDS = ["lines", "ridge", "hist"] as const;
 type Kind = (typeof KINDS)[number];
@@ -40,8 +41,10 @@ Bands: mean ± t(0.975, n−1)·sd/√n over the n runs with drift at that step
 of its own (tableau20); with more than --top groups, the --top with the most
 runs are drawn and the rest pooled as "other (N groups)", in grey. Labels
 longer than 32 columns are cut at a word boundary; the SVG keeps the full text
-as a tooltip (<title>). The data is aggregated by DuckDB first; Vega renders
-it.
+as a tooltip (<title>). A PNG's text needs fonts that have its characters
+(emoji are bundled; CJK comes from the system's fonts): a warning names the
+labels that would show boxes. The data is aggregated by DuckDB first; Vega
+renders it.
 ${EXIT_CODES}`;
 
 /** `panic-drift plot`: drift pictures (SVG or PNG) from a frame, through Vega-Lite. */
@@ -78,6 +81,8 @@ export function plotCommand(io: CliIO, setExitCode: (code: number) => void): Com
         top: flags.top,
         overwrite: flags.overwrite === true,
       });
+      // Warnings are printed with --quiet too.
+      for (const warning of result.warnings) printWarning(io, warning);
       if (flags.quiet !== true) {
         const written = [result.output, result.spec].filter((f) => f !== undefined).join(", ");
         const drawn = result.groups.length - (result.pooled > 0 ? 1 : 0);

@@ -11,6 +11,7 @@ import { groupColumns } from "../summary/groupColumns.js";
 import { readParquetFooter } from "../sink/parquetFooter.js";
 import { isMetric, METRIC_RANGE, METRICS, type Metric } from "../kernel/metric.js";
 import { shortTexts } from "../shortText.js";
+import type { UndrawableText } from "./fonts.js";
 import { densityData, driftedRows, finalDriftHistogram, lineData, plotSeries } from "./plotData.js";
 import { histSpec, linesSpec, ridgeSpec, PALETTE_SIZE, seriesColours, type SpecLayout } from "./specs.js";
 
@@ -52,6 +53,8 @@ export interface PlotResult {
   embeddingModels: string[];
   /** The metric the frame says it was computed with, if it says. */
   metric?: Metric;
+  /** Things the picture cannot show, one line each (the CLI prints them as warnings). */
+  warnings: string[];
   /** The files written (absolute). */
   output?: string;
   spec?: string;
@@ -132,13 +135,17 @@ export async function plotDrift(options: PlotOptions): Promise<PlotResult> {
     }
     const embeddingModels = [...new Set(drawn.map((p) => p.embedding_model))].sort();
 
-    const result: PlotResult = { frame: frame.path, kind, groups: series.labels, pooled: series.other === undefined ? 0 : series.groups - top, embeddingModels };
+    const result: PlotResult = { frame: frame.path, kind, groups: series.labels, pooled: series.other === undefined ? 0 : series.groups - top, embeddingModels, warnings: [] };
     if (metric !== undefined) result.metric = metric;
     if (pictureOutput !== undefined) {
       const { addTitles, renderSvg, svgToPng } = await import("./render.js");
       const svg = await renderSvg(spec);
       if (picture === "png") {
-        writeOutput(pictureOutput, markPng(await svgToPng(svg, scale)));
+        const { forResvg, undrawableTexts } = await import("./fonts.js");
+        const forPng = forResvg(svg);
+        const undrawable = undrawableTexts(forPng);
+        if (undrawable.length > 0) result.warnings.push(undrawableWarning(pictureOutput.target, undrawable));
+        writeOutput(pictureOutput, markPng(await svgToPng(forPng, scale)));
       } else {
         // The full text of each shortened label, as a tooltip; resvg would draw it, so not in the PNG.
         writeOutput(pictureOutput, markSvg(addTitles(svg, new Map(series.labels.map((l) => [short.get(l)!, l])))));
@@ -169,6 +176,19 @@ function anyMetricRange(min: number, max: number): readonly [number, number] | u
   const low = Math.min(...METRICS.map((m) => METRIC_RANGE[m][0]));
   const high = Math.max(...METRICS.map((m) => METRIC_RANGE[m][1]));
   return min >= low && max <= high ? [low, high] : undefined;
+}
+
+/** One line: which texts of the PNG show boxes, for which characters, and what to do. */
+function undrawableWarning(target: string, undrawable: readonly UndrawableText[]): string {
+  const listed = (items: readonly string[], most: number, join: string) =>
+    items.slice(0, most).join(join) + (items.length > most ? `${join}… (${items.length - most} more)` : "");
+  const texts = [...new Set(undrawable.map((u) => u.text))];
+  const characters = [...new Set(undrawable.flatMap((u) => u.missing))];
+  return (
+    `${target}: ${texts.length === 1 ? "1 label" : `${texts.length} labels`} cannot be drawn whole, no font here has ${listed(characters, 8, " ")}: ` +
+    `${listed(texts.map((t) => `"${t}"`), 3, ", ")} show${texts.length === 1 ? "s" : ""} boxes there; ` +
+    `install a font that has them (resvg, which draws the PNG, uses the system's fonts; for CJK e.g. Noto Sans CJK), or write SVG, whose viewer picks the fonts`
+  );
 }
 
 function pictureFormat(path: string): "svg" | "png" | undefined {

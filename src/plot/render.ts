@@ -1,4 +1,5 @@
 import type { TopLevelSpec } from "vega-lite";
+import { resvgFontOptions } from "./fonts.js";
 
 /**
  * Vega-Lite → Vega → SVG, headless (a View with renderer "none"), and SVG →
@@ -17,10 +18,10 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-/** The SVG as PNG, `scale` device pixels per SVG pixel, with the system's fonts. */
+/** The SVG as PNG, `scale` device pixels per SVG pixel, with the system's fonts and the bundled ones (see fonts.ts). */
 export async function svgToPng(svg: string, scale: number): Promise<Buffer> {
   const { Resvg } = await import("@resvg/resvg-js");
-  const image = new Resvg(svg, { fitTo: { mode: "zoom", value: scale }, font: { loadSystemFonts: true } }).render();
+  const image = new Resvg(svg, { fitTo: { mode: "zoom", value: scale }, font: resvgFontOptions() }).render();
   return image.asPng();
 }
 

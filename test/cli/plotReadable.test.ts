@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -216,5 +217,39 @@ describe("plot: the metric, from the frame", () => {
       const points = spec.data.values as { ci_low: number | null; ci_high: number | null }[];
       expect(points.every((p) => p.ci_low === null || (p.ci_low >= 0 && p.ci_high! <= 2))).toBe(true);
     }
+  });
+});
+
+describe("plot: labels in other scripts", () => {
+  /** Whether the system has a font with 東 (fontconfig's list; resvg reads the same font directories). */
+  const systemHasCjk = () => {
+    const r = spawnSync("fc-list", [":charset=6771"], { encoding: "utf8" });
+    return r.status === 0 && r.stdout.trim() !== "";
+  };
+
+  it("PNG: one warning names the labels no font can draw (CJK without a CJK font); emoji, Greek and Cyrillic are drawn", async () => {
+    const out = fresh("scripts.png");
+    const r = await plot(["--db", scripts, "--by", "initial_prompt", "--out", out, "-q"]);
+    const warnings = r.stderr.split("\n").filter((l) => l !== "");
+    if (systemHasCjk()) {
+      expect(warnings).toEqual([]);
+      return;
+    }
+    expect(warnings).toHaveLength(1);
+    const [warning] = warnings;
+    expect(warning).toMatch(new RegExp(`^panic-drift: warning: ${out.replaceAll(/[.*+?^${}()|[\]\\]/g, "\\$&")}: 3 labels cannot be drawn whole, no font here has 夏 の 海 辺 .*: `));
+    for (const label of CJK) expect(warning).toContain(`"${label}"`);
+    for (const label of DRAWABLE) expect(warning).not.toContain(label);
+    expect(warning).toMatch(/install a font that has them .*or write SVG/);
+    expect(readPng(readFileSync(out)).width).toBeGreaterThan(0);
+  });
+
+  it("SVG: no warning (its viewer picks the fonts); the text is there as written", async () => {
+    const out = fresh("scripts.svg");
+    const r = await plot(["--db", scripts, "--by", "initial_prompt", "--out", out, "-q"]);
+    expect(r.stderr).toBe("");
+    const svg = readFileSync(out, "utf8");
+    expect(xmlProblem(svg)).toBeNull();
+    expect(texts(svg, "legend-label").sort()).toEqual([...CJK, ...DRAWABLE].sort());
   });
 });
