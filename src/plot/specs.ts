@@ -75,7 +75,8 @@ export function linesSpec(points: readonly Labelled<LinePoint>[], layout: SpecLa
       height: layout.height,
       layer: [
         // A step with one run has no interval: its band is left out, the line goes on.
-        { mark: { type: "area", opacity: 0.2 }, encoding: { x, y: { field: "ci_low", type: "quantitative", title: yTitle, scale: yScale }, y2: { field: "ci_high" }, color } },
+        // Many overlapping bands would wash the panel out: fainter the more there are.
+        { mark: { type: "area", opacity: Math.min(0.2, 1.6 / layout.labels.length) }, encoding: { x, y: { field: "ci_low", type: "quantitative", title: yTitle, scale: yScale }, y2: { field: "ci_high" }, color } },
         {
           mark: { type: "line", strokeWidth: 2 },
           encoding: {

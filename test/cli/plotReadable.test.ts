@@ -75,7 +75,10 @@ const cutAtWord = (short: string, full: string) => {
 describe("plot: 19 groups of two runs, by initial_prompt", () => {
   let svg: string;
   let png: Png;
-  let spec: { data: { values: { group: string; label: string; ci_low: number | null; ci_high: number | null; mean: number }[] } };
+  let spec: {
+    data: { values: { group: string; label: string; ci_low: number | null; ci_high: number | null; mean: number }[] };
+    spec: { layer: { mark: { opacity?: number } }[] };
+  };
   beforeAll(async () => {
     const out = fresh("many.svg");
     const pngFile = fresh("many.png");
@@ -98,6 +101,8 @@ describe("plot: 19 groups of two runs, by initial_prompt", () => {
     // Without the cut they would leave it: two runs and t = 12.7.
     expect(points.filter((p) => p.ci_low === 0).length).toBeGreaterThan(10);
     expect(points.filter((p) => p.ci_high === 2).length).toBeGreaterThan(10);
+    // 19 bands of 0.2 would wash the panels out: they are fainter.
+    expect(spec.spec.layer[0]!.mark.opacity).toBeCloseTo(1.6 / 19, 12);
     // The ticks, too.
     const ticks = texts(svg, "axis-label").map(Number).filter((n) => !Number.isInteger(n) || n <= 2);
     expect(Math.min(...ticks)).toBeGreaterThanOrEqual(0);
