@@ -68,7 +68,8 @@ export interface UndrawableText {
  * character it finds no glyph for ("No fonts with a 東/U+6771 character were
  * found"), in the order of the texts, and a marker text before each one
  * tells them apart. Logging goes to stderr from native code, so the check
- * runs in a child process (about 0.1 s); if that fails, nothing is reported.
+ * runs in a child process (about 0.1 s); if that fails or hangs, nothing is
+ * reported.
  */
 export function undrawableTexts(svg: string): UndrawableText[] {
   const texts = [...svg.matchAll(TEXT_ELEMENT)].map((m) => plainText(m[2]!));
@@ -83,6 +84,8 @@ new Resvg(svg, { font, logLevel: "warn" });`;
     encoding: "utf8",
     env: { ...process.env, NO_COLOR: "1", RUST_LOG_STYLE: "never" },
     maxBuffer: 64 * 1024 * 1024,
+    // Laying out a picture's text takes well under a second; a check that hangs is given up.
+    timeout: 60_000,
   });
   if (child.status !== 0) return [];
   const missing = texts.map(() => new Set<string>());
