@@ -5,6 +5,8 @@
 export interface OutputStream {
   write(text: string): unknown;
   isTTY?: boolean;
+  /** A terminal's width in columns. */
+  columns?: number;
 }
 
 export interface CliIO {

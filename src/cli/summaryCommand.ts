@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from "./commander.js";
 import type { CliIO } from "./cliIO.js";
 import { EXIT_CODES } from "./exitCodes.js";
 
-const FORMATS = ["table", "csv", "json", "parquet"] as const;
+const FORMATS = ["table", "wide", "csv", "json", "parquet"] as const;
 type Format = (typeof FORMATS)[number];
 
 interface SummaryFlags {
@@ -28,6 +28,8 @@ Examples:
       leave out unfinished runs (fewer than 40 text steps)
   $ panic-drift summary --db runs.sqlite --per-run --format json | jq '.[0]'
   $ panic-drift summary --db runs.sqlite --by network,text_model --out summary.parquet
+  $ panic-drift summary --db runs.sqlite --by initial_prompt --format wide | less -S
+      every column, however wide
 
 Per run (and embedding model), over its rows with drift, by sequence_number:
 final, max, mean, auc (trapezoid area under drift over sequence_number) and
@@ -35,6 +37,10 @@ first_over (the first sequence_number with drift > --threshold; NULL if none).
 Per group: runs, steps_min/steps_max, and for each of those S_mean with a 95%
 t-interval S_ci_low..S_ci_high = mean ± t(0.975, n−1)·sd/√n over the group's
 n runs that have S (NULL for n = 1).
+On a terminal the table fits 100 columns (or the terminal, if narrower):
+each S as mean ± half-width of the interval, long values cut at a word, and
+if need be mean, max, first_over, steps, auc and runs left out, in that
+order; --format wide prints every column, csv and json every digit.
 ${EXIT_CODES}`;
 
 /** `panic-drift summary`: per-run drift statistics, and their means with 95% t-intervals per group. */
@@ -49,14 +55,17 @@ export function summaryCommand(io: CliIO, setExitCode: (code: number) => void): 
     .option("--per-run", "one row per run and embedding model instead of one per group")
     .option("--out <file>", "write the table to this file (default: stdout)")
     .addOption(
-      new Option("--format <format>", "table, csv, json or parquet (default: from --out's extension, else table on a terminal, csv otherwise; parquet needs --out)").choices(FORMATS),
+      new Option(
+        "--format <format>",
+        "table (fits 100 columns), wide (every column), csv, json or parquet (default: from --out's extension, .txt is wide; else table on a terminal, csv otherwise; parquet needs --out)",
+      ).choices(FORMATS),
     )
     .option("--overwrite", "replace the output even if it holds a file panic-drift did not write (never an input)")
     .option("-q, --quiet", "no summary line on stderr")
     .option("--debug", "show stack traces on errors")
     .addHelpText("after", EXAMPLES)
     .action(async (flags: SummaryFlags) => {
-      const { summarizeDrift } = await import("../summary/summarize.js");
+      const { summarizeDrift, TABLE_WIDTH } = await import("../summary/summarize.js");
       const db = flags.in === undefined ? (flags.db ?? nonEmpty(io.env.DATABASE_PATH)) : flags.db;
       const format = flags.format ?? (flags.out === undefined ? (io.stdout.isTTY === true ? "table" : "csv") : undefined);
       const result = await summarizeDrift({
@@ -68,6 +77,8 @@ export function summaryCommand(io: CliIO, setExitCode: (code: number) => void): 
         perRun: flags.perRun === true,
         ...(flags.out === undefined ? {} : { out: flags.out }),
         ...(format === undefined ? {} : { format }),
+        // Fitted to the terminal when it is narrower than 100 columns.
+        ...(io.stdout.isTTY === true && io.stdout.columns !== undefined && io.stdout.columns > 0 ? { width: Math.min(TABLE_WIDTH, io.stdout.columns) } : {}),
         overwrite: flags.overwrite === true,
       });
       if (result.text !== undefined) io.stdout.write(result.text);

@@ -9,3 +9,13 @@ export type Metric = (typeof METRICS)[number];
 export function isMetric(name: string): name is Metric {
   return (METRICS as readonly string[]).includes(name);
 }
+
+/**
+ * The values each metric can take, [low, high]: both compare unit vectors
+ * (euclid is √(2 − 2·cos), cosine 1 − cos, and cos lies in [−1, 1]).
+ * Plots keep their axes and bands inside it.
+ */
+export const METRIC_RANGE: Readonly<Record<Metric, readonly [number, number]>> = {
+  euclid: [0, 2],
+  cosine: [0, 2],
+};

@@ -8,14 +8,20 @@ import { frameInputs, framePath, type FrameSource } from "../summary/framePath.j
 import { guardOutput, type OutputPolicy } from "../sink/outputGuard.js";
 import { markPng, markSpec, markSvg } from "../sink/outputKind.js";
 import { groupColumns } from "../summary/groupColumns.js";
-import { densityData, driftedRows, finalDriftHistogram, lineData } from "./plotData.js";
-import { histSpec, linesSpec, ridgeSpec, type SpecLayout } from "./specs.js";
+import { readParquetFooter } from "../sink/parquetFooter.js";
+import { isMetric, METRIC_RANGE, METRICS, type Metric } from "../kernel/metric.js";
+import { shortTexts } from "../shortText.js";
+import type { UndrawableText } from "./fonts.js";
+import { densityData, driftedRows, finalDriftHistogram, lineData, plotSeries } from "./plotData.js";
+import { histSpec, linesSpec, ridgeSpec, PALETTE_SIZE, seriesColours, type SpecLayout } from "./specs.js";
 
 export const PLOT_KINDS = ["lines", "ridge", "hist"] as const;
 export type PlotKind = (typeof PLOT_KINDS)[number];
 export const DEFAULT_PLOT_BY = ["network"] as const;
 export const DEFAULT_PLOT_WIDTH = 360;
 export const DEFAULT_PLOT_HEIGHT = 240;
+/** Legend labels and ridge headers are cut (at a word boundary) to this many columns; CJK and emoji count 2. */
+export const LABEL_WIDTH = 32;
 
 export interface PlotOptions extends FrameSource {
   /** The picture: .svg or .png. At least one of `out` and `spec`. */
@@ -31,6 +37,8 @@ export interface PlotOptions extends FrameSource {
   height?: number;
   /** PNG only: device pixels per SVG pixel. Default 1. */
   scale?: number;
+  /** At most this many groups (1 to 20, the palette's colours; default 20): with more, the ones with the most runs, the rest pooled as "other". */
+  top?: number;
   /** Replace `out`/`spec` even if they hold files panic-drift did not write (never an input). */
   overwrite?: boolean;
 }
@@ -38,9 +46,15 @@ export interface PlotOptions extends FrameSource {
 export interface PlotResult {
   frame: string;
   kind: PlotKind;
-  /** The series, in legend order. */
+  /** The series, in legend order, in full: the groups drawn, then "other (N groups)" if some were pooled. */
   groups: string[];
+  /** How many groups were pooled as "other" (0: every group has its own series). */
+  pooled: number;
   embeddingModels: string[];
+  /** The metric the frame says it was computed with, if it says. */
+  metric?: Metric;
+  /** Things the picture cannot show, one line each (the CLI prints them as warnings). */
+  warnings: string[];
   /** The files written (absolute). */
   output?: string;
   spec?: string;
@@ -58,6 +72,8 @@ export async function plotDrift(options: PlotOptions): Promise<PlotResult> {
   const width = options.width ?? DEFAULT_PLOT_WIDTH;
   const height = options.height ?? DEFAULT_PLOT_HEIGHT;
   const scale = options.scale ?? 1;
+  const top = options.top ?? PALETTE_SIZE;
+  if (!Number.isSafeInteger(top) || top < 1 || top > PALETTE_SIZE) throw usage(`--top ${top}: give a whole number of groups, 1 to ${PALETTE_SIZE} (the palette's colours)`);
   for (const [name, value] of [["--width", width], ["--height", height]] as const) {
     if (!Number.isSafeInteger(value) || value < 10 || value > 10_000) throw usage(`${name} ${value}: give whole pixels, 10 to 10000`);
   }
@@ -83,34 +99,57 @@ export async function plotDrift(options: PlotOptions): Promise<PlotResult> {
     const specOutput = specPath === undefined ? undefined : AtomicOutput.begin(specPath, policy("--spec"));
     if (specOutput !== undefined) outputs.push(specOutput);
 
-    const { rows, drifted } = await driftedRows(frame.connection);
+    const { rows, drifted, min, max } = await driftedRows(frame.connection);
     if (drifted === 0) {
       throw new PanicDriftError("PLOT_NO_DATA", `nothing to plot: ${frame.path} has no row with a semantic_drift value (${rows} rows, all NULL): see compute's NULL reasons (panic-drift compute --json)`);
     }
-    const layout: SpecLayout = { width, height, byTitle: by.join(", ") };
+    const metric = frameMetric(frame.path);
+    const range = metric !== undefined ? METRIC_RANGE[metric] : anyMetricRange(min!, max!);
+    const series = await plotSeries(frame.connection, by, top);
+    const short = shortTexts(series.labels, LABEL_WIDTH);
+    const labelled = <T extends { group: string }>(points: T[]) => points.map((p) => ({ ...p, label: short.get(p.group)! }));
+    const { scheme } = await import("vega");
+    const layout: SpecLayout = {
+      width,
+      height,
+      byTitle: by.join(", "),
+      labels: series.labels.map((l) => short.get(l)!),
+      colours: seriesColours(series.labels.length - (series.other === undefined ? 0 : 1), series.other !== undefined, scheme as (name: string) => string[]),
+      ...(metric === undefined ? {} : { metric }),
+      ...(range === undefined ? {} : { range }),
+    };
     let spec: TopLevelSpec;
-    let series: { group: string; embedding_model: string }[];
+    let drawn: { group: string; embedding_model: string }[];
     if (kind === "lines") {
-      const points = await lineData(frame.connection, by);
-      spec = linesSpec(points, layout);
-      series = points;
+      const points = await lineData(frame.connection, series.sql, range);
+      spec = linesSpec(labelled(points), layout);
+      drawn = points;
     } else if (kind === "ridge") {
-      const points = await densityData(frame.connection, by);
-      spec = ridgeSpec(points, new Set(points.map((p) => p.group)).size, layout);
-      series = points;
+      const points = await densityData(frame.connection, series.sql);
+      spec = ridgeSpec(labelled(points), layout);
+      drawn = points;
     } else {
-      const bins = await finalDriftHistogram(frame.connection, by);
-      spec = histSpec(bins, layout);
-      series = bins;
+      const bins = await finalDriftHistogram(frame.connection, by, series.sql);
+      spec = histSpec(labelled(bins), layout);
+      drawn = bins;
     }
-    const groups = [...new Set(series.map((p) => p.group))].sort();
-    const embeddingModels = [...new Set(series.map((p) => p.embedding_model))].sort();
+    const embeddingModels = [...new Set(drawn.map((p) => p.embedding_model))].sort();
 
-    const result: PlotResult = { frame: frame.path, kind, groups, embeddingModels };
+    const result: PlotResult = { frame: frame.path, kind, groups: series.labels, pooled: series.other === undefined ? 0 : series.groups - top, embeddingModels, warnings: [] };
+    if (metric !== undefined) result.metric = metric;
     if (pictureOutput !== undefined) {
-      const { renderSvg, svgToPng } = await import("./render.js");
+      const { addTitles, renderSvg, svgToPng } = await import("./render.js");
       const svg = await renderSvg(spec);
-      writeOutput(pictureOutput, picture === "png" ? markPng(await svgToPng(svg, scale)) : markSvg(svg));
+      if (picture === "png") {
+        const { forResvg, undrawableTexts } = await import("./fonts.js");
+        const forPng = forResvg(svg);
+        const undrawable = undrawableTexts(forPng);
+        if (undrawable.length > 0) result.warnings.push(undrawableWarning(pictureOutput.target, undrawable));
+        writeOutput(pictureOutput, markPng(await svgToPng(forPng, scale)));
+      } else {
+        // The full text of each shortened label, as a tooltip; resvg would draw it, so not in the PNG.
+        writeOutput(pictureOutput, markSvg(addTitles(svg, new Map(series.labels.map((l) => [short.get(l)!, l])))));
+      }
       result.output = pictureOutput.target;
     }
     if (specOutput !== undefined) {
@@ -124,6 +163,32 @@ export async function plotDrift(options: PlotOptions): Promise<PlotResult> {
   } finally {
     frame.close();
   }
+}
+
+/** The metric the frame's metadata names (compute writes `panic_drift.metric`), if any. */
+function frameMetric(path: string): Metric | undefined {
+  const named = readParquetFooter(path)?.keyValue.get("panic_drift.metric");
+  return named !== undefined && isMetric(named) ? named : undefined;
+}
+
+/** A frame that does not name its metric: the range every metric shares, if its drift lies inside it. */
+function anyMetricRange(min: number, max: number): readonly [number, number] | undefined {
+  const low = Math.min(...METRICS.map((m) => METRIC_RANGE[m][0]));
+  const high = Math.max(...METRICS.map((m) => METRIC_RANGE[m][1]));
+  return min >= low && max <= high ? [low, high] : undefined;
+}
+
+/** One line: which texts of the PNG show boxes, for which characters, and what to do. */
+function undrawableWarning(target: string, undrawable: readonly UndrawableText[]): string {
+  const listed = (items: readonly string[], most: number, join: string) =>
+    items.slice(0, most).join(join) + (items.length > most ? `${join}… (${items.length - most} more)` : "");
+  const texts = [...new Set(undrawable.map((u) => u.text))];
+  const characters = [...new Set(undrawable.flatMap((u) => u.missing))];
+  return (
+    `${target}: ${texts.length === 1 ? "1 label" : `${texts.length} labels`} cannot be drawn whole, no font here has ${listed(characters, 8, " ")}: ` +
+    `${listed(texts.map((t) => `"${t}"`), 3, ", ")} show${texts.length === 1 ? "s" : ""} boxes there; ` +
+    `install a font that has them (resvg, which draws the PNG, uses the system's fonts; for CJK e.g. Noto Sans CJK), or write SVG, whose viewer picks the fonts`
+  );
 }
 
 function pictureFormat(path: string): "svg" | "png" | undefined {

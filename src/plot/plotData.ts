@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { sqlString } from "../sink/tableFile.js";
 import { ident, type FrameColumnName } from "../summary/groupColumns.js";
 import { perRunSql } from "../summary/summarySql.js";
 import { createTQuantileTable } from "../summary/tInterval.js";
@@ -48,18 +49,58 @@ export function groupLabelSql(by: readonly FrameColumnName[]): string {
   return `concat_ws(' · ', ${by.map((c) => `coalesce(CAST(${ident(c)} AS VARCHAR), 'NULL')`).join(", ")})`;
 }
 
-/** Rows with drift: how many (nothing to plot without them). */
-export async function driftedRows(connection: DuckDBConnection): Promise<{ rows: number; drifted: number }> {
-  const row = (await connection.runAndReadAll("SELECT count(*) AS rows, count(semantic_drift) AS drifted FROM frame")).getRowObjectsJson()[0]!;
-  return { rows: Number(row.rows), drifted: Number(row.drifted) };
+/** Rows with drift: how many (nothing to plot without them), and the smallest and largest drift. */
+export async function driftedRows(connection: DuckDBConnection): Promise<{ rows: number; drifted: number; min: number | null; max: number | null }> {
+  const row = (await connection.runAndReadAll("SELECT count(*) AS rows, count(semantic_drift) AS drifted, min(semantic_drift) AS min, max(semantic_drift) AS max FROM frame")).getRowObjectsJson()[0]!;
+  return { rows: Number(row.rows), drifted: Number(row.drifted), min: nullableNumber(row.min), max: nullableNumber(row.max) };
 }
 
-/** Mean drift per step: each run's drift at the step (its duplicates averaged) is one observation. */
-export async function lineData(connection: DuckDBConnection, by: readonly FrameColumnName[]): Promise<LinePoint[]> {
+/** The groups a plot draws: each --by label, or "other" for those pooled. */
+export interface PlotSeries {
+  /** SQL over the --by columns (of the frame or of per-run rows): the series a row belongs to. */
+  sql: string;
+  /** The series drawn, in legend order: the groups kept, sorted, then `other` if any were pooled. */
+  labels: string[];
+  /** How many groups there are in all. */
+  groups: number;
+  /** The label of the pooled groups, when there are more than `top`. */
+  other?: string;
+}
+
+/**
+ * The groups of `by` among rows with drift; more than `top` of them and
+ * the `top` with the most runs (ties: by label) are drawn, the others
+ * pooled as one series, "other (N groups)".
+ */
+export async function plotSeries(connection: DuckDBConnection, by: readonly FrameColumnName[], top: number): Promise<PlotSeries> {
+  const label = groupLabelSql(by);
+  const ranked = (
+    await readRows(connection, `SELECT ${label} AS "group", count(DISTINCT run_id) AS runs FROM frame WHERE semantic_drift IS NOT NULL GROUP BY 1 ORDER BY runs DESC, "group"`)
+  ).map((r) => String(r.group));
+  if (ranked.length <= top) return { sql: label, labels: [...ranked].sort(), groups: ranked.length };
+  const kept = ranked.slice(0, top).sort();
+  let other = `other (${ranked.length - top} groups)`;
+  while (kept.includes(other)) other = `(${other})`;
+  return {
+    sql: `CASE WHEN ${label} IN (${kept.map(sqlString).join(", ")}) THEN ${label} ELSE ${sqlString(other)} END`,
+    labels: [...kept, other],
+    groups: ranked.length,
+    other,
+  };
+}
+
+/**
+ * Mean drift per step: each run's drift at the step (its duplicates
+ * averaged) is one observation. The interval is cut at `range`, the values
+ * the metric can take: with two or three runs, t·sd/√n easily reaches past
+ * them.
+ */
+export async function lineData(connection: DuckDBConnection, series: string, range?: readonly [number, number]): Promise<LinePoint[]> {
+  const clip = (sql: string) => (range === undefined ? sql : `least(greatest(${sql}, ${range[0]}), ${range[1]})`);
   await connection.run(`
     CREATE OR REPLACE TEMP TABLE step_moments AS
     WITH per_run AS (
-      SELECT ${groupLabelSql(by)} AS "group", embedding_model, run_id, sequence_number, avg(semantic_drift) AS drift
+      SELECT ${series} AS "group", embedding_model, run_id, sequence_number, avg(semantic_drift) AS drift
       FROM frame
       WHERE semantic_drift IS NOT NULL
       GROUP BY ALL
@@ -72,7 +113,7 @@ export async function lineData(connection: DuckDBConnection, by: readonly FrameC
   const rows = await readRows(
     connection,
     `SELECT s."group", s.embedding_model, s.sequence_number, s.runs, s.mean,
-            s.mean - t.t * s.sd / sqrt(s.runs) AS ci_low, s.mean + t.t * s.sd / sqrt(s.runs) AS ci_high
+            ${clip("s.mean - t.t * s.sd / sqrt(s.runs)")} AS ci_low, ${clip("s.mean + t.t * s.sd / sqrt(s.runs)")} AS ci_high
      FROM step_moments AS s LEFT JOIN t_quantile AS t ON t.df = s.runs - 1
      ORDER BY s."group", s.embedding_model, s.sequence_number`,
   );
@@ -93,10 +134,10 @@ export async function lineData(connection: DuckDBConnection, by: readonly FrameC
  * Silverman's bandwidth 0.9·min(sd, IQR/1.34)·n^(−1/5), never narrower than
  * 1/64 of the range. Each curve integrates to about 1.
  */
-export async function densityData(connection: DuckDBConnection, by: readonly FrameColumnName[]): Promise<DensityPoint[]> {
+export async function densityData(connection: DuckDBConnection, series: string): Promise<DensityPoint[]> {
   await connection.run(`
     CREATE OR REPLACE TEMP TABLE drift_values AS
-    SELECT ${groupLabelSql(by)} AS "group", embedding_model, semantic_drift AS x FROM frame WHERE semantic_drift IS NOT NULL`);
+    SELECT ${series} AS "group", embedding_model, semantic_drift AS x FROM frame WHERE semantic_drift IS NOT NULL`);
   const rows = await readRows(
     connection,
     `WITH span AS (SELECT min(x) AS lo, max(x) AS hi FROM drift_values),
@@ -130,12 +171,12 @@ export async function densityData(connection: DuckDBConnection, by: readonly Fra
   return rows.map((r) => ({ group: String(r.group), embedding_model: String(r.embedding_model), drift: Number(r.drift), density: Number(r.density) }));
 }
 
-/** Final drift per run (as `summary` computes it), counted in equal bins over its range. */
-export async function finalDriftHistogram(connection: DuckDBConnection, by: readonly FrameColumnName[]): Promise<HistogramBin[]> {
+/** Final drift per run (as `summary` computes it), counted in equal bins over its range. `series` is SQL over the `by` columns. */
+export async function finalDriftHistogram(connection: DuckDBConnection, by: readonly FrameColumnName[], series: string): Promise<HistogramBin[]> {
   await connection.run(`CREATE OR REPLACE TEMP TABLE per_run AS ${perRunSql(by, 1)}`);
   const rows = await readRows(
     connection,
-    `WITH finals AS (SELECT ${groupLabelSql(by)} AS "group", embedding_model, "final" AS x FROM per_run WHERE "final" IS NOT NULL),
+    `WITH finals AS (SELECT ${series} AS "group", embedding_model, "final" AS x FROM per_run WHERE "final" IS NOT NULL),
      span AS (SELECT min(x) AS lo, max(x) AS hi FROM finals),
      bins AS (
        SELECT CASE WHEN hi > lo THEN lo ELSE lo - 0.05 END AS lo, CASE WHEN hi > lo THEN (hi - lo) / ${HISTOGRAM_BINS} ELSE 0.1 / ${HISTOGRAM_BINS} END AS width

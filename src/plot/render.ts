@@ -1,4 +1,5 @@
 import type { TopLevelSpec } from "vega-lite";
+import { resvgFontOptions } from "./fonts.js";
 
 /**
  * Vega-Lite → Vega → SVG, headless (a View with renderer "none"), and SVG →
@@ -17,9 +18,28 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-/** The SVG as PNG, `scale` device pixels per SVG pixel, with the system's fonts. */
+/** The SVG as PNG, `scale` device pixels per SVG pixel, with the system's fonts and the bundled ones (see fonts.ts). */
 export async function svgToPng(svg: string, scale: number): Promise<Buffer> {
   const { Resvg } = await import("@resvg/resvg-js");
-  const image = new Resvg(svg, { fitTo: { mode: "zoom", value: scale }, font: { loadSystemFonts: true } }).render();
+  const image = new Resvg(svg, { fitTo: { mode: "zoom", value: scale }, font: resvgFontOptions() }).render();
   return image.asPng();
+}
+
+/**
+ * Gives every text element that shows a shortened label its full text as a
+ * <title> (a viewer's tooltip): `titles` maps the short form to the full.
+ * For the SVG file only; resvg would draw the title's text.
+ */
+export function addTitles(svg: string, titles: ReadonlyMap<string, string>): string {
+  let titled = svg;
+  for (const [short, full] of titles) {
+    if (short === full) continue;
+    // As Vega writes text content (vega-scenegraph's markup): &, < and > escaped.
+    titled = titled.replaceAll(`>${innerText(short)}</text>`, `><title>${innerText(full)}</title>${innerText(short)}</text>`);
+  }
+  return titled;
+}
+
+function innerText(text: string): string {
+  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 }

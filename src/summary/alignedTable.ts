@@ -1,3 +1,5 @@
+import { displayWidth } from "../shortText.js";
+
 /** A result column as DuckDB typed it. */
 export interface ResultColumn {
   readonly name: string;
@@ -12,7 +14,9 @@ const FRACTION_TYPE = /^(DOUBLE|FLOAT|DECIMAL)/;
 /**
  * Rows as a table for a terminal: a header, a rule, numbers right-aligned
  * (fractions to 4 decimals, enough to tell drift values apart), NULL shown
- * as NULL. CSV and JSON carry every digit.
+ * as NULL, every column (the `wide` format; `table` fits a terminal, see
+ * terminalTable.ts). Widths in terminal columns: CJK and emoji count 2.
+ * CSV and JSON carry every digit.
  */
 export function alignedTable(columns: readonly ResultColumn[], rows: readonly Record<string, ResultCell>[]): string {
   const numeric = columns.map((c) => NUMBER_TYPE.test(c.type));
@@ -25,7 +29,7 @@ export function alignedTable(columns: readonly ResultColumn[], rows: readonly Re
       return String(value);
     }),
   );
-  const width = (s: string) => [...s].length;
+  const width = displayWidth;
   const widths = columns.map((c, i) => Math.max(width(c.name), ...cells.map((r) => width(r[i]!))));
   const pad = (s: string, i: number) => {
     const fill = " ".repeat(widths[i]! - width(s));

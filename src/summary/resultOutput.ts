@@ -3,7 +3,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import type { AtomicOutput } from "../sink/atomicOutput.js";
 import { copyTable, tableText, writeAtomically } from "../sink/tableFile.js";
 
-export const RESULT_FORMATS = ["table", "csv", "json", "parquet"] as const;
+export const RESULT_FORMATS = ["table", "wide", "csv", "json", "parquet"] as const;
 export type ResultFormat = (typeof RESULT_FORMATS)[number];
 
 /*
@@ -13,7 +13,7 @@ export type ResultFormat = (typeof RESULT_FORMATS)[number];
  */
 
 /**
- * Writes `table` to `output` in `format` (`table` text comes ready made),
+ * Writes `table` to `output` in `format` (`table` and `wide` text comes ready made),
  * then puts it in place; a parquet file carries `metadata`.
  */
 export async function writeResult(
@@ -26,7 +26,7 @@ export async function writeResult(
 ): Promise<void> {
   await writeAtomically(
     output,
-    () => (format === "table" ? writeFileSync(output.temporary, text()) : copyTable(connection, table, format, output.temporary, metadata)),
+    () => (format === "table" || format === "wide" ? writeFileSync(output.temporary, text()) : copyTable(connection, table, format, output.temporary, metadata)),
     ": free space on that disk, or choose another --out",
   );
 }

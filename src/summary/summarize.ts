@@ -2,6 +2,9 @@ import { extname, resolve } from "node:path";
 import { PanicDriftError, EXIT_USAGE } from "../errors.js";
 import { AtomicOutput } from "../sink/atomicOutput.js";
 import { alignedTable, type ResultCell, type ResultColumn } from "./alignedTable.js";
+import { TABLE_WIDTH, terminalTable } from "./terminalTable.js";
+
+export { TABLE_WIDTH };
 import { openDriftFrame } from "./driftFrame.js";
 import { frameInputs, framePath, type FrameSource } from "./framePath.js";
 import { guardOutput, type OutputPolicy } from "../sink/outputGuard.js";
@@ -26,8 +29,13 @@ export interface SummaryOptions extends FrameSource {
   perRun?: boolean;
   /** Write the table to this file (atomically). */
   out?: string;
-  /** table, csv, json or parquet (parquet needs `out`). Default: from `out`'s extension, else csv; without `out`, no text unless asked. */
+  /**
+   * table (aligned, fitted to `width`: the most useful columns), wide (aligned, every column), csv, json or parquet
+   * (parquet needs `out`). Default: from `out`'s extension (.txt: wide), else csv; without `out`, no text unless asked.
+   */
   format?: ResultFormat;
+  /** table: at most this many columns wide (default 100). */
+  width?: number;
   /** Replace `out` even if it holds a file panic-drift did not write (never an input). */
   overwrite?: boolean;
 }
@@ -90,7 +98,8 @@ export async function summarizeDrift(options: SummaryOptions): Promise<SummaryRe
     const types = reader.columnTypes().map(String);
     const columns = reader.columnNames().map((name, i) => ({ name, type: types[i]! }));
     const rows = reader.getRowObjectsJson().map((row) => plainRow(columns, row));
-    const table = () => alignedTable(columns, rows);
+    const width = options.width ?? TABLE_WIDTH;
+    const table = () => (format === "wide" ? alignedTable(columns, rows) : terminalTable(columns, rows, width));
     const result: SummaryResult = { frame: frame.path, columns, rows, runs: Number(counts.kept), dropped: Number(counts.dropped) };
     if (output !== undefined) {
       // What the frame was computed with, as its own metadata says ("" for a frame from elsewhere).
@@ -106,7 +115,7 @@ export async function summarizeDrift(options: SummaryOptions): Promise<SummaryRe
       };
       await writeResult(connection, "result", format!, output, table, { ...kindMetadata("summary table"), ...prefixed(settings) });
       result.output = output.target;
-    } else if (format === "table") result.text = table();
+    } else if (format === "table" || format === "wide") result.text = table();
     else if (format === "csv" || format === "json") result.text = await renderResult(connection, "result", format);
     return result;
   } catch (error) {
@@ -122,11 +131,11 @@ function prefixed(settings: Readonly<Record<string, string>>): Record<string, st
   return Object.fromEntries(Object.entries(settings).map(([key, value]) => [`panic_drift.${key}`, value]));
 }
 
-/** csv, json, parquet by name; .txt is the aligned table. */
+/** csv, json, parquet by name; .txt is the aligned table with every column. */
 export function resultFormatFromPath(path: string): ResultFormat | undefined {
   const extension = extname(path).slice(1).toLowerCase();
-  if (extension === "txt") return "table";
-  return extension !== "table" && (RESULT_FORMATS as readonly string[]).includes(extension) ? (extension as ResultFormat) : undefined;
+  if (extension === "txt") return "wide";
+  return extension !== "table" && extension !== "wide" && (RESULT_FORMATS as readonly string[]).includes(extension) ? (extension as ResultFormat) : undefined;
 }
 
 const INTEGER_TYPE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|U\w*INT)$/;

@@ -10,6 +10,7 @@ import { runCli } from "../support/runCli.js";
 import { T975 } from "../summary/independentSummary.js";
 import { distinctColours, readPng } from "../plot/pngPixels.js";
 import { xmlProblem } from "../plot/xmlCheck.js";
+import { shortTexts } from "../../src/shortText.js";
 
 /**
  * `panic-drift plot`: the pictures are well-formed SVG (and PNG of the
@@ -75,13 +76,14 @@ describe("plot --kind lines (the default)", () => {
     expect(lines).toHaveLength(networks.length * 2);
     expect([...new Set(lines)].sort()).toEqual(networks);
     expect(series(svg, "area mark", "network")).toHaveLength(networks.length * 2);
-    expect(texts(svg, "axis-title")).toEqual(expect.arrayContaining(["sequence number", "mean semantic drift"]));
+    // The frame says which metric made it.
+    expect(texts(svg, "axis-title")).toEqual(expect.arrayContaining(["sequence number", "mean semantic drift (euclid)"]));
     expect(texts(svg, "legend-label").sort()).toEqual(networks);
     expect(svg).toContain(">Dummy</text>");
     expect(svg).toContain(">Dummy2</text>");
   });
 
-  it("--spec: the Vega-Lite spec with the data, which is the mean and 95% t-interval across runs per step", async () => {
+  it("--spec: the Vega-Lite spec with the data, which is the mean and 95% t-interval across runs per step, cut at [0, 2]", async () => {
     const specFile = fresh("drift.vl.json");
     const r = await plot(["--in", frame, "--spec", specFile]);
     expect(r.stderr).toMatch(/→ .*drift\.vl\.json\n$/);
@@ -92,6 +94,7 @@ describe("plot --kind lines (the default)", () => {
     const points = spec.data.values as { group: string; embedding_model: string; sequence_number: number; runs: number; mean: number; ci_low: number | null; ci_high: number | null }[];
     // Checked here in plain TypeScript for every point.
     const cells = new Map<string, number[]>();
+    let cut = 0;
     for (const row of drifted) {
       const key = JSON.stringify([row.network, row.embedding_model, row.sequence_number]);
       cells.set(key, [...(cells.get(key) ?? []), row.semantic_drift]);
@@ -108,9 +111,12 @@ describe("plot --kind lines (the default)", () => {
         continue;
       }
       const half = (T975[n - 1]! * Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1))) / Math.sqrt(n);
-      expect(point.ci_low!).toBeCloseTo(mean - half, 12);
-      expect(point.ci_high!).toBeCloseTo(mean + half, 12);
+      expect(point.ci_low!).toBeCloseTo(Math.max(0, mean - half), 12);
+      expect(point.ci_high!).toBeCloseTo(Math.min(2, mean + half), 12);
+      if (mean - half < 0) cut++;
     }
+    // Two-run steps (t = 12.7) reach below 0: their bands are cut.
+    expect(cut).toBeGreaterThan(0);
     // The unfinished run makes steps with fewer runs than the others.
     expect(new Set(points.map((p) => p.runs)).size).toBeGreaterThan(1);
   });
@@ -140,13 +146,19 @@ describe("plot --kind lines (the default)", () => {
     ]);
   });
 
-  it("--by: one series per value of other columns", async () => {
+  it("--by: one series per value of other columns; labels over 32 columns shortened, the full text as a <title>", async () => {
     const out = fresh("prompts.svg");
     await plot(["--db", db, "--out", out, "--by", "initial_prompt", "-q"]);
     const svg = readFileSync(out, "utf8");
     sane(svg);
-    expect([...new Set(series(svg, "line mark", "initial_prompt"))].sort()).toEqual(prompts);
+    const short = shortTexts(prompts, 32);
+    expect([...new Set(series(svg, "line mark", "initial_prompt"))].sort()).toEqual([...short.values()].sort());
     expect(series(svg, "line mark", "initial_prompt")).toHaveLength(prompts.length * 2);
+    // "a red bicycle leaning against a wall" is 36 columns.
+    expect(prompts.some((p) => short.get(p) !== p)).toBe(true);
+    for (const prompt of prompts) {
+      if (short.get(prompt) !== prompt) expect(svg).toContain(`><title>${prompt}</title>${short.get(prompt)}</text>`);
+    }
   });
 });
 
@@ -160,7 +172,7 @@ describe("plot --kind ridge and hist", () => {
     const ridges = series(svg, "area mark", "network");
     expect(ridges).toHaveLength(networks.length * 2);
     expect([...new Set(ridges)].sort()).toEqual(networks);
-    expect(texts(svg, "axis-title")).toContain("semantic drift");
+    expect(texts(svg, "axis-title")).toContain("semantic drift (euclid)");
     const points = JSON.parse(readFileSync(specFile, "utf8")).data.values as { group: string; embedding_model: string; drift: number; density: number }[];
     // An exact Gaussian KDE here, with the same bandwidth rule, over the same range: the binned one in SQL is close to it.
     const all = drifted.map((r) => r.semantic_drift);
@@ -205,7 +217,7 @@ describe("plot --kind ridge and hist", () => {
     await plot(["--in", frame, "--kind", "hist", "--out", svgFile, "-q"]);
     const svg = readFileSync(svgFile, "utf8");
     sane(svg);
-    expect(texts(svg, "axis-title")).toEqual(expect.arrayContaining(["final semantic drift", "runs"]));
+    expect(texts(svg, "axis-title")).toEqual(expect.arrayContaining(["final semantic drift (euclid)", "runs"]));
     expect(texts(svg, "legend-label").sort()).toEqual(networks);
   });
 });

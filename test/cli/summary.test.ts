@@ -8,6 +8,7 @@ import type { CliIO } from "../../src/cli/cliIO.js";
 import { makePanicDb } from "../support/makePanicDb.js";
 import { query } from "../support/readParquet.js";
 import { runCli } from "../support/runCli.js";
+import { displayWidth } from "../../src/shortText.js";
 import { perGroup, perRun, STATS, type FrameRow } from "../summary/independentSummary.js";
 
 /**
@@ -222,16 +223,25 @@ describe("summary: where it reads and writes", () => {
     );
     expect(csv.stdout.split("\n")[1]).toMatch(/^SDXLTurbo→BLIP2,Synth,2,4,4,0\.77\d+,-1\.44\d+,2\.99\d+,.*,3\.0,,$/);
 
-    const tty = await runOnTerminal(["summary", "--db", hand, "--per-run"]);
-    expect(tty.code).toBe(0);
-    const lines = tty.stdout.trimEnd().split("\n");
+    const wide = await runOnTerminal(["summary", "--db", hand, "--per-run", "--format", "wide"]);
+    expect(wide.code).toBe(0);
+    const lines = wide.stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^run_id +network +embedding_model +steps +final +max +mean +auc +first_over$/);
     expect(lines[1]).toMatch(/^-+( +-+){8}$/);
     expect(lines).toHaveLength(4);
     // Numbers right-aligned to 4 decimals, NULL spelled out; the columns line up.
-    expect(tty.stdout).toMatch(/ 0\.6000 +1\.2000 +0\.6667 +5\.0000 +3\n/);
-    expect(tty.stdout).toMatch(/ 0\.9500 +0\.9500 +0\.6875 +4\.1500 +NULL\n/);
+    expect(wide.stdout).toMatch(/ 0\.6000 +1\.2000 +0\.6667 +5\.0000 +3\n/);
+    expect(wide.stdout).toMatch(/ 0\.9500 +0\.9500 +0\.6875 +4\.1500 +NULL\n/);
     expect(new Set(lines.map((l) => l.length)).size).toBe(1);
+
+    // By default on a terminal: the table that fits 100 columns (the run ids cut), numbers to 3 significant digits.
+    const tty = await runOnTerminal(["summary", "--db", hand, "--per-run"]);
+    const fitted = tty.stdout.trimEnd().split("\n");
+    expect(fitted[0]).toMatch(/^run_id +network +embedding_model +steps +final +max +mean +auc +first_over$/);
+    expect(fitted).toHaveLength(5);
+    expect(fitted.at(-1)).toBe("(--format wide shows all)");
+    expect(tty.stdout).toMatch(/ 0\.600 +1\.20 +0\.667 +5\.00 +3\n/);
+    for (const line of fitted) expect(line.length).toBeLessThanOrEqual(100);
 
     const csvOnTerminal = await runOnTerminal(["summary", "--db", hand, "--format", "csv"]);
     expect(csvOnTerminal.stdout).toBe(csv.stdout);
@@ -274,7 +284,8 @@ describe("summary: where it reads and writes", () => {
 
     const text = fresh("summary.txt");
     expect((await runCli(["summary", "--db", hand, "--per-run", "--out", text, "--quiet"])).code).toBe(0);
-    expect(readFileSync(text, "utf8")).toBe((await runCli(["summary", "--db", hand, "--per-run", "--format", "table", "--quiet"])).stdout);
+    // A file is not a terminal: every column.
+    expect(readFileSync(text, "utf8")).toBe((await runCli(["summary", "--db", hand, "--per-run", "--format", "wide", "--quiet"])).stdout);
     expect(readdirSync(join(text, "..")).filter((f) => f.includes(".tmp-"))).toEqual([]);
   });
 
@@ -291,6 +302,78 @@ describe("summary: where it reads and writes", () => {
     expect(help.stdout).toMatch(/Examples:\n\s+\$ panic-drift summary --db/);
     expect(help.stdout).toMatch(/mean ± t\(0\.975, n−1\)·sd\/√n/);
     for (const option of ["--in", "--db", "--by", "--threshold", "--min-steps", "--per-run", "--out", "--format", "--quiet", "--debug"]) expect(help.stdout).toContain(option);
+  });
+});
+
+describe("summary on a terminal: the table fits", () => {
+  /** 14 prompts, one of 200 characters, some in CJK, two sharing their first 40; two networks of four models: about 290 columns wide in full. */
+  let wide: string;
+  let widePrompts: string[];
+  beforeAll(async () => {
+    widePrompts = [
+      "An extraordinarily detailed panorama of a medieval market square at dawn, merchants arriving with carts of apples, pears and cheese, while pigeons scatter over the cobblestones and a bell rings somewhere",
+      "夏の海辺で遊ぶ子供たちと大きな花火大会の思い出",
+      "a lighthouse on a stormy coast at night, seen from the sea, number one",
+      "a lighthouse on a stormy coast at night, seen from the sea, number two",
+      ...Array.from({ length: 10 }, (_, i) => `prompt ${i}`),
+    ];
+    wide = join(dir, "wide.sqlite");
+    makePanicDb(wide, { runs: 28, steps: 10, prompts: widePrompts, networks: [["FluxDev", "BLIP2", "SDXLTurbo", "Moondream"], ["SDXLTurbo", "BLIP2", "FluxSchnell", "Florence2"]] });
+    expect((await runCli(["compute", "--db", wide, "--quiet"])).code).toBe(0);
+  });
+  const widths = (text: string) => text.trimEnd().split("\n").map(displayWidth);
+
+  it("100 columns at most, every group there, long values cut at a word and told apart, what is left out said", async () => {
+    const all = await runOnTerminal(["summary", "--db", wide, "--by", "initial_prompt,network", "--format", "wide"]);
+    expect(Math.max(...widths(all.stdout))).toBeGreaterThan(250);
+    const tty = await runOnTerminal(["summary", "--db", wide, "--by", "initial_prompt,network"]);
+    expect(tty.code).toBe(0);
+    const lines = tty.stdout.trimEnd().split("\n");
+    expect(Math.max(...widths(tty.stdout))).toBeLessThanOrEqual(100);
+    const csv = (await runCli(["summary", "--db", wide, "--by", "initial_prompt,network", "--quiet"])).stdout.trimEnd().split("\n");
+    // Header, rule, a line per group (as many as the CSV has), the note.
+    expect(lines).toHaveLength(2 + (csv.length - 1) + 1);
+    expect(lines[0]).toMatch(/^initial_prompt +network +runs +final +auc$/);
+    expect(lines.at(-1)).toBe("(±: 95% t-interval of the mean; not shown: steps, max, mean, first_over; --format wide shows all)");
+    const rows = lines.slice(2, -1);
+    expect(new Set(rows.map((r) => r.split(/ {2,}/).slice(0, 2).join(" | "))).size).toBe(rows.length);
+    expect(tty.stdout).toContain("An extraordinarily detailed");
+    expect(tty.stdout).not.toContain("pigeons");
+    expect(tty.stdout).toMatch(/a lighthouse on a stormy…one /);
+    expect(tty.stdout).toMatch(/a lighthouse on a stormy…two /);
+    expect(tty.stdout).toMatch(/^夏の海辺/m);
+    // A group's statistic: its mean ± the half-width of its interval, as in the CSV.
+    const first = JSON.parse((await runCli(["summary", "--db", wide, "--by", "initial_prompt,network", "--format", "json", "--quiet"])).stdout)[0];
+    const half = (first.final_ci_high - first.final_ci_low) / 2;
+    expect(rows[0]).toContain(`${first.final_mean.toFixed(2)} ± ${half.toFixed(2).padStart(4)}`);
+  });
+
+  it("a narrower terminal: its width; --format wide, csv and json keep every column, piped or not", async () => {
+    const narrow = await runOnTerminal(["summary", "--db", wide, "--by", "initial_prompt,network"], 72);
+    expect(Math.max(...widths(narrow.stdout))).toBeLessThanOrEqual(72);
+    expect(narrow.stdout.split("\n")[0]).toMatch(/^initial_prompt +network +final$/);
+
+    const header = (text: string) => text.split("\n")[0]!.split(/,| +/);
+    const csv = await runOnTerminal(["summary", "--db", wide, "--by", "initial_prompt,network", "--format", "csv"]);
+    expect(header(csv.stdout)).toHaveLength(2 + 3 + 15);
+    expect(csv.stdout).toContain(widePrompts[0]);
+    const piped = await runCli(["summary", "--db", wide, "--by", "initial_prompt,network", "--quiet"]);
+    expect(piped.stdout).toBe(csv.stdout);
+    const json = JSON.parse((await runOnTerminal(["summary", "--db", wide, "--by", "initial_prompt,network", "--format", "json"])).stdout);
+    expect(Object.keys(json[0])).toHaveLength(20);
+    const all = await runOnTerminal(["summary", "--db", wide, "--by", "initial_prompt,network", "--format", "wide"], 72);
+    expect(header(all.stdout)).toHaveLength(20);
+    expect(all.stdout).toContain(widePrompts[0]);
+    // Columns line up in terminal columns: CJK counts 2.
+    expect(new Set(widths(all.stdout).slice(0, 2)).size).toBe(1);
+  });
+
+  it("--per-run: run ids cut to their first 8 digits before a statistic is left out", async () => {
+    const tty = await runOnTerminal(["summary", "--db", wide, "--per-run"]);
+    expect(Math.max(...widths(tty.stdout))).toBeLessThanOrEqual(100);
+    expect(tty.stdout.split("\n")[0]).toMatch(/^run_id +network +embedding_model +steps +final +max +auc +first_over$/);
+    expect(tty.stdout.split("\n")[2]).toMatch(/^[0-9a-f]{8}… /);
+    expect(tty.stdout.trimEnd().split("\n").at(-1)).toBe("(not shown: mean; --format wide shows all)");
   });
 });
 
@@ -338,11 +421,11 @@ describe("summary: bad input, one line each", () => {
   });
 });
 
-/** The CLI with stdout on a terminal (runCli's stdout never is). */
-async function runOnTerminal(args: string[]): Promise<{ code: number; stdout: string }> {
+/** The CLI with stdout on a terminal (runCli's stdout never is), `columns` wide if given. */
+async function runOnTerminal(args: string[], columns?: number): Promise<{ code: number; stdout: string }> {
   let stdout = "";
   const io: CliIO = {
-    stdout: { write: (s: string) => (stdout += s), isTTY: true },
+    stdout: { write: (s: string) => (stdout += s), isTTY: true, ...(columns === undefined ? {} : { columns }) },
     stderr: Object.assign(new PassThrough(), { isTTY: false, write: () => true }) as unknown as CliIO["stderr"],
     env: { NO_COLOR: "1" },
   };
