@@ -45,10 +45,9 @@ export function incrementalUpdate(
   if ("full" in plan) return plan.full;
   source.limitToRuns(plan.recompute);
   const runs = changes.state.runs;
-  const stretches = stretchesOf(runs.map(([runId]) => runId), previous.runs.map(([runId]) => runId), plan.recompute, plan.kept);
   const records = source.runRecords();
   return {
-    previous: { file: output, stretches },
+    previous: { file: output, runs: outputRuns(runs.map(([runId]) => runId), plan.recompute, plan.kept) },
     state: changes.state,
     recomputed: plan.recompute.size,
     kept: plan.kept.size,
@@ -62,34 +61,18 @@ export function incrementalUpdate(
 }
 
 /**
- * Consecutive kept or recomputed runs in the output's run order (both lists
- * are in it: run_id as UTF-8 bytes). A run that is gone ends a kept stretch,
- * so that a stretch's run_id range holds no other run of the earlier file.
+ * The runs with rows in the updated output, in its run order (that of
+ * `current`, the snapshot's runs), each kept from the earlier file or
+ * recomputed. A run in neither set has no rows; a run that is gone is not
+ * in `current`.
  */
-export function stretchesOf(
-  current: readonly string[],
-  earlier: readonly string[],
-  recompute: ReadonlySet<string>,
-  kept: ReadonlyMap<string, unknown>,
-): ({ kept: string[] } | { recomputed: string[] })[] {
-  const now = new Set(current);
-  const gone = earlier.filter((runId) => !now.has(runId));
-  const all = [...current.map((runId) => ({ runId, gone: false })), ...gone.map((runId) => ({ runId, gone: true }))];
-  all.sort((a, b) => Buffer.compare(Buffer.from(a.runId, "utf8"), Buffer.from(b.runId, "utf8")));
-  const stretches: ({ kept: string[] } | { recomputed: string[] })[] = [];
-  let open: { kept: string[] } | { recomputed: string[] } | undefined;
-  for (const { runId, gone: isGone } of all) {
-    if (isGone) {
-      open = undefined;
-    } else if (recompute.has(runId)) {
-      if (open === undefined || !("recomputed" in open)) stretches.push((open = { recomputed: [] }));
-      open.recomputed.push(runId);
-    } else if (kept.has(runId)) {
-      if (open === undefined || !("kept" in open)) stretches.push((open = { kept: [] }));
-      open.kept.push(runId);
-    }
+export function outputRuns(current: readonly string[], recompute: ReadonlySet<string>, kept: ReadonlyMap<string, unknown>): [runId: string, kept: boolean][] {
+  const runs: [string, boolean][] = [];
+  for (const runId of current) {
+    if (recompute.has(runId)) runs.push([runId, false]);
+    else if (kept.has(runId)) runs.push([runId, true]);
   }
-  return stretches;
+  return runs;
 }
 
 function parseJson<T>(text: string | undefined): T | undefined {

@@ -173,6 +173,29 @@ describe("incremental updates", () => {
     await expectEqualsFull(db, out, updated, { batchRows: 1024 });
   });
 
+  it("new runs scattered through the run order (hundreds of kept and recomputed stretches): the update's memory does not grow with them", async () => {
+    trial++;
+    const db = join(dir, `scattered-${trial}.sqlite`);
+    const out = join(dir, `scattered-${trial}.parquet`);
+    const models = [{ name: "Dummy2", dim: 16 }];
+    // One text step per run, so that runs are many and the files small: 1,200 runs, then 300 more with random ids.
+    makePanicDb(db, { runs: 1200, steps: 2, embeddingModels: models, seed: 11, shuffle: false });
+    await computeDrift({ db, out });
+    const extra = join(dir, `scattered-extra-${trial}.sqlite`);
+    makePanicDb(extra, { runs: 300, steps: 2, embeddingModels: models, seed: 12, shuffle: false });
+    change(db, (h) => {
+      h.prepare("ATTACH ? AS extra").run(extra);
+      h.transaction(() => {
+        for (const table of ["experimentconfig", "run", "invocation", "embedding"]) h.exec(`INSERT INTO main."${table}" SELECT * FROM extra."${table}"`);
+      })();
+      h.exec("DETACH extra");
+    });
+    // Before, each stretch was a scan of its own in one query: ~600 of them ran DuckDB out of memory, on every later run.
+    const updated = await computeDrift({ db, out });
+    expect(updated.updated).toEqual(expect.objectContaining({ recomputed_runs: 300, kept_runs: 1200 }));
+    await expectEqualsFull(db, out, updated);
+  }, 30_000);
+
   it("other settings, --force, or a foreign file at --out mean a full recompute", async () => {
     const { db, out } = await start();
     change(db, (h) => replay(h, 6, 7));

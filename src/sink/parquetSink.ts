@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { DriftedBatch, DriftStream } from "../driftStream.js";
 import { PanicDriftError } from "../errors.js";
 import { onInterrupt } from "../interruptCleanup.js";
-import { RUN_COLUMNS, type RunColumn, type RunTable } from "../frame/runTable.js";
+import { RUN_COLUMNS, type RunTable } from "../frame/runTable.js";
 import { duckdbApi, duckdbBindings } from "../duckdb.js";
 import { AtomicOutput } from "./atomicOutput.js";
 import type { OutputPolicy } from "./outputGuard.js";
@@ -68,15 +68,13 @@ const ROW_GROUP_ROWS = 32_768;
 const COMPRESSION = "COMPRESSION zstd, COMPRESSION_LEVEL 1";
 
 /**
- * The rows of an earlier file to keep (an incremental update): the output
- * is cut into stretches of consecutive runs, in the output's run order,
- * each either kept from the earlier file or recomputed, given by their
- * run_ids; the earlier file holds no other run between a kept stretch's
- * first and last (a run gone from the database ends a stretch).
+ * The rows of an earlier file to keep (an incremental update): every run of
+ * the output, in the output's run order, its rows either kept from the
+ * earlier file or recomputed. A run in neither list has no rows.
  */
 export interface PreviousRows {
   readonly file: string;
-  readonly stretches: readonly ({ readonly kept: readonly string[] } | { readonly recomputed: readonly string[] })[];
+  readonly runs: readonly (readonly [runId: string, kept: boolean])[];
 }
 
 /** DuckDB's vector size: a data chunk holds at most this many rows. */
@@ -153,7 +151,7 @@ export class ParquetSink {
   ): Promise<number> {
     let streamError: unknown;
     try {
-      for (const column of RUN_COLUMNS) await this.setRunVariable(column, runs);
+      await this.setRunVariables(runs);
       const frame = new FrameScan(stream, onBatch);
       this.connection.registerTableFunction(
         DuckDBTableFunction.create({
@@ -194,25 +192,36 @@ export class ParquetSink {
 
   /**
    * An incremental update's rows: the recomputed runs (`rows`) go to a file
-   * of their own first (small: they are the change); then the earlier
-   * file's kept runs and those, stretch by stretch in the output's run
-   * order. A UNION ALL of the stretches alone does not keep their order
-   * (DuckDB runs its parts in any order), so the rows are sorted by stretch
-   * and position in their file: two integer keys, cheaper than appending
-   * the stretches to a table one by one (measured on the medium bench
-   * database). Returns the query.
+   * of their own first (small: they are the change); then one scan of each
+   * file, joined to a table of the runs (run_id → position in the output's
+   * run order, kept or not) that picks the kept runs' rows from the earlier
+   * file, sorted by run position and position in their file (both files are
+   * in the output's order, and a run's rows are all in one of them). Two
+   * scans and one sort, whatever the number of stretches of kept and
+   * recomputed runs: the sort spills past the memory limit. (A scan per
+   * stretch, in one query, held a reader per stretch: some 600 stretches ran
+   * DuckDB out of memory.) Returns the query.
    */
   private async mergeWithPrevious(rows: string, previous: PreviousRows): Promise<string> {
     const part = join(this.spillDir, "recomputed.parquet");
     await this.connection.run(`COPY (${rows}) TO ${sqlString(part)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`);
+    await this.connection.run("CREATE TABLE panic_drift_runs (run_id VARCHAR NOT NULL, position INTEGER NOT NULL, kept BOOLEAN NOT NULL)");
+    const appender = await this.connection.createAppender("panic_drift_runs");
+    try {
+      previous.runs.forEach(([runId, kept], position) => {
+        appender.appendVarchar(runId);
+        appender.appendInteger(position);
+        appender.appendBoolean(kept);
+        appender.endRow();
+      });
+    } finally {
+      appender.closeSync();
+    }
     const columns = OUTPUT_COLUMNS.map((c) => `"${c}"`).join(", ");
-    const stretches = previous.stretches.map((stretch, index) => {
-      const [file, ids] = "kept" in stretch ? [previous.file, stretch.kept] : [part, stretch.recomputed];
-      // A range of runs with nothing else in it (see PreviousRows): DuckDB skips the row groups outside it by their statistics.
-      return `SELECT ${columns}, ${index} AS stretch, file_row_number FROM read_parquet(${sqlString(file)}, file_row_number = true)
-              WHERE run_id BETWEEN ${sqlString(ids[0]!)} AND ${sqlString(ids[ids.length - 1]!)}`;
-    });
-    return `SELECT ${columns} FROM (${stretches.join("\n UNION ALL ")}) ORDER BY stretch, file_row_number`;
+    const scan = (file: string, kept: boolean) =>
+      `SELECT ${OUTPUT_COLUMNS.map((c) => `f."${c}"`).join(", ")}, r.position, f.file_row_number
+       FROM read_parquet(${sqlString(file)}, file_row_number = true) AS f JOIN panic_drift_runs AS r ON r.run_id = f.run_id AND r.kept = ${kept}`;
+    return `SELECT ${columns} FROM (${scan(previous.file, true)}\n UNION ALL ${scan(part, false)}) ORDER BY position, file_row_number`;
   }
 
   /** Fills the result slot with `resultJson` and puts the file in place. */
@@ -234,11 +243,34 @@ export class ParquetSink {
     this.output.abort();
   }
 
-  private async setRunVariable(column: RunColumn, runs: RunTable): Promise<void> {
-    const values: (string | null)[] = [];
-    for (let i = 0; i < runs.size; i++) values.push(runs.record(i)[column]);
-    const list = values.map((v) => (v === null ? "NULL" : sqlString(v))).join(", ");
-    await this.connection.run(`SET VARIABLE ${column} = [${list}]::VARCHAR[]`);
+  /**
+   * The run columns' values by run index, as DuckDB variables. They go
+   * through a table filled by an appender: a list literal in the SQL text
+   * made DuckDB's parser hold ~60 MB for 4,600 runs (~700 MB for 46,000),
+   * kept by malloc after.
+   */
+  private async setRunVariables(runs: RunTable): Promise<void> {
+    const table = "panic_drift_run_values";
+    await this.connection.run(`CREATE TABLE ${table} (run_index INTEGER NOT NULL, ${RUN_COLUMNS.map((c) => `"${c}" VARCHAR`).join(", ")})`);
+    const appender = await this.connection.createAppender(table);
+    try {
+      for (let i = 0; i < runs.size; i++) {
+        const record = runs.record(i);
+        appender.appendInteger(i);
+        for (const column of RUN_COLUMNS) {
+          const value = record[column];
+          if (value === null) appender.appendNull();
+          else appender.appendVarchar(value);
+        }
+        appender.endRow();
+      }
+    } finally {
+      appender.closeSync();
+    }
+    for (const column of RUN_COLUMNS) {
+      await this.connection.run(`SET VARIABLE ${column} = (SELECT coalesce(list("${column}" ORDER BY run_index), []::VARCHAR[]) FROM ${table})`);
+    }
+    await this.connection.run(`DROP TABLE ${table}`);
   }
 
   private released = false;

@@ -6,7 +6,7 @@
  *
  *   tsx test/bench/bench.ts [--large] [--only medium|medium-gen2|large] [--repeat N] [--cold | --no-cold]
  */
-import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
@@ -16,13 +16,13 @@ import { parseArgs } from "node:util";
 import { DuckDBInstance } from "@duckdb/node-api";
 import Database from "better-sqlite3";
 import { makePanicDb, type PanicDbLayout, type PanicDbOptions } from "../support/makePanicDb.js";
+import { HAVE_TIME, PEAK_RSS_FROM, TIME, timedChild } from "../support/timedChild.js";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const CACHE_DIR = path.join(os.tmpdir(), "panic-drift-bench");
 const GENERATOR = path.join(REPO, "test/support/makePanicDb.ts");
 const NUMPY_BASELINE = path.join(REPO, "test/bench/numpy_baseline.py");
 const CLI = path.join(REPO, "bin/panic-drift.js");
-const TIME = "/usr/bin/time";
 const GB = 1024 ** 3;
 const MB = 1024 ** 2;
 const TOLERANCE = 1e-6;
@@ -286,30 +286,10 @@ interface Sample {
   rssMB: number | null;
 }
 
-const HAVE_TIME = fs.existsSync(TIME);
-// Fallback when /usr/bin/time is missing: python's getrusage of its child (adds ~20 ms of python start-up to the wall time).
-const RUSAGE_WRAPPER = `import resource, subprocess, sys
-rc = subprocess.call(sys.argv[2:])
-u = resource.getrusage(resource.RUSAGE_CHILDREN)
-open(sys.argv[1], "w").write("User time (seconds): %.2f\\nSystem time (seconds): %.2f\\nMaximum resident set size (kbytes): %d\\n" % (u.ru_utime, u.ru_stime, u.ru_maxrss))
-sys.exit(rc)`;
-
 function timed(cmd: string, args: string[], rssFile: string): Sample & { stdout: string } {
-  const [exe, argv] = HAVE_TIME ? [TIME, ["-v", "-o", rssFile, cmd, ...args]] : ["python3", ["-c", RUSAGE_WRAPPER, rssFile, cmd, ...args]];
-  fs.rmSync(rssFile, { force: true });
-  const t0 = process.hrtime.bigint();
-  const r: SpawnSyncReturns<string> = spawnSync(exe, argv, { cwd: REPO, encoding: "utf8", maxBuffer: 64 * MB });
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (r.status !== 0) {
-    const timeLines = (fs.existsSync(rssFile) ? fs.readFileSync(rssFile, "utf8") : "").split("\n").filter((l) => /Command terminated|Exit status/.exec(l) !== null);
-    throw new Error(`command failed (exit ${r.status ?? r.signal}): ${cmd} ${args.join(" ")}\n${r.stderr}${timeLines.map((l) => l.trim()).join("\n")}`);
-  }
-  const usage = fs.existsSync(rssFile) ? fs.readFileSync(rssFile, "utf8") : "";
-  const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(usage);
-  const user = /User time \(seconds\): ([\d.]+)/.exec(usage);
-  const system = /System time \(seconds\): ([\d.]+)/.exec(usage);
-  const cpu = user && system ? Number(user[1]) + Number(system[1]) : null;
-  return { seconds, cpu, rssMB: m ? Number(m[1]) / 1024 : null, stdout: r.stdout };
+  const r = timedChild(cmd, args, rssFile, REPO);
+  if (r.status !== 0) throw new Error(`command failed (exit ${r.status ?? r.signal}): ${cmd} ${args.join(" ")}\n${r.stderr}${r.timerLines.join("\n")}`);
+  return { seconds: r.seconds, cpu: r.cpu, rssMB: r.rssMB, stdout: r.stdout };
 }
 
 /** The read floor: one bare query reading every needed vector blob, nothing else. */
@@ -676,7 +656,7 @@ function versions(): string {
     `date: ${new Date().toISOString()}`,
     `machine: ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? "?"}), ${(os.totalmem() / GB).toFixed(1)} GiB RAM, load average ${loadAtStart.map((x) => x.toFixed(2)).join(" ")} at the start, ${os.loadavg().map((x) => x.toFixed(2)).join(" ")} at the end`,
     `node ${process.version}, python ${python}, numpy ${numpyVersion}; panic-drift at ${git.status === 0 ? git.stdout.trim() : "?"} (plus any uncommitted changes)`,
-    `peak RSS from ${HAVE_TIME ? `${TIME} -v` : `python getrusage (${TIME} is missing)`}; databases cached in ${CACHE_DIR} (delete with: rm -f ${CACHE_DIR}/*)`,
+    `peak RSS from ${PEAK_RSS_FROM}; databases cached in ${CACHE_DIR} (delete with: rm -f ${CACHE_DIR}/*)`,
   ].join("\n");
 }
 

@@ -3,8 +3,13 @@
  * moments (test/support/faultTrials.ts), runs it 50 times on a database
  * another process keeps writing (test/support/liveTrials.ts), then on 200
  * mutated databases (test/support/fuzzTrials.ts), and prints the counts.
- *   tsx test/faults/faults.ts [--trials N] [--live N] [--fuzz N] [--seed S]
+ * Last, an update after 600 new runs with random ids among 4,000 (two 768-d
+ * models, 20 steps; test/support/scatteredUpdate.ts), with the built CLI
+ * (it runs `npm run build` first): it must equal a --force compute row for
+ * row and peak at no more than 300 MB RSS.
+ *   tsx test/faults/faults.ts [--trials N] [--live N] [--fuzz N] [--seed S] [--no-scattered]
  */
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,9 +18,11 @@ import { makePanicDb } from "../support/makePanicDb.js";
 import { killTrials } from "../support/faultTrials.js";
 import { fuzzTrials } from "../support/fuzzTrials.js";
 import { liveTrials } from "../support/liveTrials.js";
+import { SCATTERED_UPDATE, scatteredUpdateTrial } from "../support/scatteredUpdate.js";
+import { PEAK_RSS_FROM } from "../support/timedChild.js";
 
 const { values } = parseArgs({
-  options: { trials: { type: "string", default: "100" }, live: { type: "string", default: "50" }, fuzz: { type: "string", default: "200" }, seed: { type: "string", default: String(Date.now() % 1e9) } },
+  options: { trials: { type: "string", default: "100" }, live: { type: "string", default: "50" }, fuzz: { type: "string", default: "200" }, seed: { type: "string", default: String(Date.now() % 1e9) }, "no-scattered": { type: "boolean", default: false } },
 });
 const trials = Number(values.trials);
 const dir = mkdtempSync(join(tmpdir(), "pd-faults-"));
@@ -35,7 +42,22 @@ try {
   const fuzz = await fuzzTrials(fixture, dir, Number(values.fuzz), Number(values.seed));
   console.log(`fuzz cases: ${fuzz.cases} (seed ${values.seed}), by exit code: ${JSON.stringify(fuzz.byExitCode)}, failures: ${fuzz.failures.length}`);
   for (const failure of fuzz.failures) console.log(`  FAIL ${failure}`);
-  process.exitCode = report.failures.length + live.failures.length + fuzz.failures.length === 0 ? 0 : 1;
+  let scatteredFailures = 0;
+  if (!values["no-scattered"]) {
+    const build = spawnSync("npm", ["run", "build"], { cwd: new URL("../..", import.meta.url), encoding: "utf8" });
+    if (build.status !== 0) throw new Error(`npm run build failed (the scattered update runs the built CLI):\n${build.stdout}${build.stderr}`);
+    const { runs, added, steps, maxRssMB } = SCATTERED_UPDATE;
+    const scattered = await scatteredUpdateTrial(dir);
+    const figures = (m: { seconds: number; rssMB: number | null }) => `${m.seconds.toFixed(2)} s, ${m.rssMB === null ? "?" : m.rssMB.toFixed(0)} MB`;
+    console.log(
+      `scattered update: ${added} new runs among ${runs} (2 × 768-d, ${steps} steps, ${scattered.rows} rows, ${scattered.stretches} stretches): ` +
+        `first compute ${figures(scattered.compute)}; update (${scattered.update.recomputed} recomputed, ${scattered.update.kept} kept) ${figures(scattered.update)}; ` +
+        `--force ${figures(scattered.force)} (peak RSS from ${PEAK_RSS_FROM}, at most ${maxRssMB} MB for the update), failures: ${scattered.failures.length}`,
+    );
+    for (const failure of scattered.failures) console.log(`  FAIL ${failure}`);
+    scatteredFailures = scattered.failures.length;
+  }
+  process.exitCode = report.failures.length + live.failures.length + fuzz.failures.length + scatteredFailures === 0 ? 0 : 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
