@@ -30,6 +30,7 @@ interface ComputeFlags {
   force?: boolean;
   overwrite?: boolean;
   wait: number;
+  workers?: number;
   immutable?: boolean;
   experiment?: string[];
   run?: string[];
@@ -86,6 +87,7 @@ export function computeCommand(io: CliIO, setExitCode: (code: number) => void): 
     .option("--overwrite", "replace --out even if it holds a file panic-drift did not write, or a frame computed with other filters (never an input)")
     .option("--immutable", "read a database on read-only media without locks or -shm (unsafe while an experiment writes)")
     .option("--wait <seconds>", "if another run is writing the same output, wait this long for it (else exit 3)", parseSeconds, 0)
+    .option("--workers <n>", "threads that read and compute: 1 (this thread only) to 16 (default: 2 on 2 or more cores, fewer for small inputs)", parseWorkers)
     .option("-q, --quiet", "no progress and no summary line (warnings and errors still go to stderr)")
     .option("--json", "print one JSON object with the result on stdout")
     .option("--debug", "show stack traces on errors")
@@ -124,6 +126,7 @@ export function computeCommand(io: CliIO, setExitCode: (code: number) => void): 
             force: flags.force === true,
             overwrite: flags.overwrite === true,
             wait: flags.wait,
+            ...(flags.workers === undefined ? {} : { workers: flags.workers }),
             immutable: flags.immutable === true,
             filters: filtersOption(flags),
           },
@@ -167,6 +170,12 @@ function embedSpec(flags: ComputeFlags, io: CliIO): EmbedSpec | undefined {
     models: Object.fromEntries(parseModelMappings(flags.embedModel ?? [])),
     ...(apiKey === undefined ? {} : { apiKey }),
   };
+}
+
+function parseWorkers(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || n < 1 || n > 16) throw new InvalidArgumentError("give a whole number from 1 to 16");
+  return n;
 }
 
 function parseSeconds(value: string): number {

@@ -329,12 +329,13 @@ function residentBytes(file: string): number | null {
 // ---------------------------------------------------------------------------
 // Measurements.
 
-type Key = "floor" | "numpy" | "compute" | "uptodate" | "floorCold" | "computeCold" | "grownFull" | "update";
+type Key = "floor" | "numpy" | "compute" | "compute1" | "uptodate" | "floorCold" | "computeCold" | "grownFull" | "update";
 
 const LABELS: Record<Key, string> = {
   floor: "floor",
   numpy: "numpy",
   compute: "compute",
+  compute1: "compute -w 1",
   uptodate: "up-to-date",
   floorCold: "floor (cold)",
   computeCold: "compute (cold)",
@@ -390,6 +391,9 @@ async function benchDatabase(spec: DbSpec, info: DbInfo, repeat: number, cold: b
       case "computeCold":
         // Run as a user runs it: the executable, through its shebang (which sets V8 flags).
         return timed(CLI, ["compute", "--db", db, "--out", outParquet, "--force", "--quiet"], rssFile);
+      case "compute1":
+        // One thread reading and computing: what a busy or one-core machine gets.
+        return timed(CLI, ["compute", "--db", db, "--out", outParquet, "--force", "--quiet", "--workers", "1"], rssFile);
       case "grownFull":
         return timed(CLI, ["compute", "--db", grown!.path, "--out", outGrownFull, "--force", "--quiet"], rssFile);
       case "update": {
@@ -438,7 +442,7 @@ async function benchDatabase(spec: DbSpec, info: DbInfo, repeat: number, cold: b
     }
   };
 
-  phase(["floor", "numpy", "compute", "uptodate"], false);
+  phase(["floor", "numpy", "compute", "compute1", "uptodate"], false);
   let correct = await checkCorrectness(spec.name, outParquet, outNumpy, notes);
   if (spec.incremental) {
     // Incremental update: 1% more runs since the file was computed, against a full compute of the same database.
@@ -591,6 +595,9 @@ function report(r: DbResult, repeat: number): string {
   const verdict = (ok: boolean): string => (ok ? "PASS" : "FAIL");
   if (compute && numpy) out.push(`${verdict(compute.med <= numpy.med / 2)}  compute ≤ numpy/2          numpy/compute = ${(numpy.med / compute.med).toFixed(2)}×`);
   if (compute && floor) out.push(`${verdict(compute.med <= 2 * floor.med)}  compute ≤ 2 × floor        compute/floor = ${(compute.med / floor.med).toFixed(2)}×`);
+  if (compute?.cpu != null && numpy?.cpu != null) out.push(`${verdict(compute.cpu <= numpy.cpu / 2)}  compute CPU ≤ numpy CPU/2  compute/numpy CPU = ${(compute.cpu / numpy.cpu).toFixed(2)}×`);
+  const one = stat(r, "compute1");
+  if (one && numpy) out.push(`${verdict(one.med * 1.5 <= numpy.med)}  compute -w 1 ≤ numpy/1.5   numpy/compute -w 1 = ${(numpy.med / one.med).toFixed(2)}×`);
   if (upToDate) out.push(`${verdict(upToDate.best <= 0.3)}  up-to-date best ≤ 0.3 s    best ${upToDate.best.toFixed(3)} s (median ${upToDate.med.toFixed(3)} s)`);
   if (compute) out.push(`${compute.rss === null ? "????" : verdict(compute.rss <= 300)}  compute peak RSS ≤ 300 MB  ${compute.rss === null ? "unknown" : `${compute.rss.toFixed(0)} MB`}`);
   const update = stat(r, "update");

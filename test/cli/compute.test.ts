@@ -416,3 +416,25 @@ describe("the frame's metadata, as a reader queries it", () => {
     expect(padding).toBeLessThan(1024);
   });
 });
+
+describe("--workers", () => {
+  it("gives the same frame with 1, 2 and 3 threads, is not part of the up-to-date check, and takes 1 to 16 only", async () => {
+    const { query } = await import("../support/readParquet.js");
+    const outs = [1, 2, 3].map((n) => fresh(`w${n}.parquet`));
+    for (const [i, out] of outs.entries()) {
+      const r = await runCli(["compute", "--db", clean, "--out", out, "--workers", String(i + 1), "--quiet"]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const rows = await Promise.all(outs.map((out) => query("SELECT * FROM read_parquet($1)", [out])));
+    expect(rows[0]!.length).toBeGreaterThan(0);
+    expect(rows[1]).toEqual(rows[0]);
+    expect(rows[2]).toEqual(rows[0]);
+    const again = await runCli(["compute", "--db", clean, "--out", outs[0]!, "--workers", "2", "--json"]);
+    expect(JSON.parse(again.stdout).status).toBe("up-to-date");
+    for (const bad of ["0", "17", "1.5", "two"]) {
+      const r = await runCli(["compute", "--db", clean, "--workers", bad]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^panic-drift: error: option '--workers <n>' argument '.*' is invalid: give a whole number from 1 to 16; see panic-drift compute --help\n$/);
+    }
+  });
+});
