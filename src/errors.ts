@@ -16,6 +16,7 @@ export type ErrorCode =
   | "DB_NOT_FOUND"
   | "DB_IS_DIRECTORY"
   | "DB_EMPTY"
+  | "DB_NOT_FILE"
   | "DB_NOT_SQLITE"
   | "DB_UNREADABLE"
   | "DB_NOT_PANIC_TDA"

@@ -1,5 +1,5 @@
 // Light imports only: the up-to-date path must not load DuckDB, Arrow or SQLite.
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { EXIT_USAGE, PanicDriftError } from "./errors.js";
@@ -17,6 +17,7 @@ import { startReaderThreads, stopReaderThreads, type ReaderThreads } from "./par
 import { filtersKey, filtersText, type ScanProgress, type SourceFilters } from "./sources/driftSource.js";
 import { inputFingerprint, type InputFingerprint } from "./sources/inputFingerprint.js";
 import { VERSION } from "./version.js";
+import { readRegularFileSync } from "./regularFile.js";
 
 /** Upstream's junk test prompts, left out unless told otherwise. */
 export const DEFAULT_EXCLUDED_PROMPTS: readonly string[] = ["yeah", "nah"];
@@ -247,7 +248,8 @@ function quickReferenceDigest(options: ComputeOptions, output: string): string |
 
 /** The reference digest from the files as they are now (the reference cache included). */
 export function currentReferenceDigest(options: ComputeOptions, output: string): string {
-  const file = options.promptVectors === undefined ? undefined : readFileSync(options.promptVectors);
+  // Never a FIFO's read, which would block: readPromptVectorsFile has refused anything but a file, and the quick check ignores the error.
+  const file = options.promptVectors === undefined ? undefined : readRegularFileSync(options.promptVectors);
   const embedder =
     options.embed === undefined
       ? undefined

@@ -1,12 +1,13 @@
 // Light: taken before the heavy half loads.
 import { createHash } from "node:crypto";
-import { closeSync, lstatSync, openSync, readFileSync, realpathSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, lstatSync, openSync, realpathSync, rmSync, statSync, writeSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { hostname } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { EXIT_LOCKED, PanicDriftError } from "../errors.js";
 import { onInterrupt } from "../interruptCleanup.js";
 import { processAlive } from "../processAlive.js";
+import { readRegularFileSync } from "../regularFile.js";
 
 /** How often a waiting run looks at the lock again. */
 const POLL_MILLISECONDS = 100;
@@ -163,7 +164,7 @@ function readOwner(path: string): LockOwner | "stale" | "gone" | "unknown" {
   let text: string;
   let age: number;
   try {
-    text = readFileSync(path, "utf8");
+    text = readRegularFileSync(path).toString("utf8");
     age = Date.now() - statSync(path).mtimeMs;
   } catch {
     return "gone";
