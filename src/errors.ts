@@ -49,7 +49,9 @@ export type ErrorCode =
   | "FRAME_NOT_FOUND"
   | "FRAME_INVALID"
   | "PLOT_NO_DATA"
-  | "USAGE";
+  | "USAGE"
+  /** Stopped by SIGINT/SIGTERM (or a library caller's AbortSignal); exit 130 or 143. */
+  | "INTERRUPTED";
 
 export class PanicDriftError extends Error {
   readonly code: ErrorCode;

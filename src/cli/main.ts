@@ -7,6 +7,7 @@ import { promptsCommand } from "./promptsCommand.js";
 import { summaryCommand } from "./summaryCommand.js";
 import { plotCommand } from "./plotCommand.js";
 import { printError } from "./messages.js";
+import { startCommandRun } from "./stopSignals.js";
 
 /**
  * Runs the CLI on `argv` (process.argv layout) and returns the exit code.
@@ -15,6 +16,8 @@ import { printError } from "./messages.js";
  */
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
   let exitCode = EXIT_OK;
+  // SIGINT/SIGTERM: compute stops through run.signal; the other commands end at once (see stopSignals.ts).
+  const run = startCommandRun(io);
   const program = configure(new Command("panic-drift"), io)
     .description("Semantic drift for panic-tda experiment databases, in one streaming pass, into a cached parquet file.")
     .version(VERSION, "-V, --version")
@@ -28,7 +31,7 @@ Examples:
   $ panic-drift plot --db experiment.sqlite --out drift.svg
   $ panic-drift compute --help`,
     );
-  program.addCommand(configure(computeCommand(io, (code) => (exitCode = code)), io));
+  program.addCommand(configure(computeCommand(io, (code) => (exitCode = code), run), io));
   program.addCommand(configure(promptsCommand(io, (code) => (exitCode = code)), io));
   program.addCommand(configure(summaryCommand(io, (code) => (exitCode = code)), io));
   program.addCommand(configure(plotCommand(io, (code) => (exitCode = code)), io));
@@ -46,6 +49,11 @@ Examples:
       printError(io, usageMessage(error.message, "panic-drift"));
       return EXIT_USAGE;
     }
+    if (error instanceof PanicDriftError && error.code === "INTERRUPTED") {
+      // Not an error: what the user asked for.
+      io.stderr.write(`panic-drift: ${error.message}\n`);
+      return error.exitCode;
+    }
     if (error instanceof PanicDriftError) {
       printError(io, error.message);
       if (debug && error.stack) io.stderr.write(`${error.stack}\n`);
@@ -55,6 +63,8 @@ Examples:
     printError(io, `internal error: ${message.split("\n")[0]} (please report it; --debug shows the stack trace)`);
     if (debug && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
     return EXIT_FAILURE;
+  } finally {
+    run.end();
   }
 }
 

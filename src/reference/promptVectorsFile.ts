@@ -13,6 +13,7 @@ import { extname, join, resolve } from "node:path";
 import type { DuckDBConnection, DuckDBInstance, DuckDBResultReader } from "@duckdb/node-api";
 
 import { PanicDriftError } from "../errors.js";
+import { whenInterrupted } from "../interruptCleanup.js";
 import { NotRegularFileError, notRegularFile, readRegularFile } from "../regularFile.js";
 import type { PromptVector } from "./promptVector.js";
 import { describeValue, firstLine, preview } from "./messageText.js";
@@ -38,7 +39,8 @@ const ENTRY_FIX =
   'every entry needs a string "initial_prompt", a non-empty string "embedding_model" ' +
   'and a non-empty "vector" of finite numbers';
 
-export async function readPromptVectorsFile(path: string): Promise<PromptVector[]> {
+/** `signal`: a CSV or parquet file being read through DuckDB stops at once (the caller sees why). */
+export async function readPromptVectorsFile(path: string, signal?: AbortSignal): Promise<PromptVector[]> {
   const file = JSON.stringify(path);
   const info = await statFile(path, file);
   const layout = layoutOf(path, file);
@@ -51,7 +53,7 @@ export async function readPromptVectorsFile(path: string): Promise<PromptVector[
   } else {
     // Whitespace-only CSV would otherwise come back as one NULL "column0" row.
     if (layout === "csv" && info.size <= 4096 && isBlank(await readRegular(path, file))) return [];
-    entries = await withDuckDb(path, file, layout, (conn, duckPath) =>
+    entries = await withDuckDb(path, file, layout, signal, (conn, duckPath) =>
       layout === "csv" ? readCsvEntries(conn, duckPath, file) : readParquetEntries(conn, duckPath, file),
     );
   }
@@ -198,6 +200,7 @@ async function withDuckDb<T>(
   path: string,
   file: string,
   layout: Exclude<Layout, "json">,
+  signal: AbortSignal | undefined,
   body: (conn: DuckDBConnection, duckPath: string) => Promise<T>,
 ): Promise<T> {
   let duckPath = resolve(path);
@@ -220,7 +223,13 @@ async function withDuckDb<T>(
       autoload_known_extensions: "false",
     });
     conn = await instance.connect();
-    return await body(conn, duckPath);
+    const opened = conn;
+    const stopListening = whenInterrupted(signal, () => opened.interrupt());
+    try {
+      return await body(conn, duckPath);
+    } finally {
+      stopListening();
+    }
   } catch (err) {
     if (err instanceof PanicDriftError) throw err;
     throw new PanicDriftError(

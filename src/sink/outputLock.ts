@@ -5,7 +5,7 @@ import { createServer, type Server } from "node:net";
 import { hostname } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { EXIT_LOCKED, PanicDriftError } from "../errors.js";
-import { onInterrupt } from "../interruptCleanup.js";
+import { interruptibleDelay, onInterrupt, throwIfInterrupted } from "../interruptCleanup.js";
 import { processAlive } from "../processAlive.js";
 import { readRegularFileSync } from "../regularFile.js";
 
@@ -46,12 +46,16 @@ export class OutputLock {
    * to finish; undefined when the directory cannot hold a lock file (the
    * sink then reports what is wrong with it).
    */
-  static async acquire(target: string, waitSeconds: number): Promise<OutputLock | undefined> {
+  static async acquire(target: string, waitSeconds: number, signal?: AbortSignal): Promise<OutputLock | undefined> {
     const path = `${target}.lock`;
     const deadline = performance.now() + waitSeconds * 1000;
     for (;;) {
       refuseNonFile(path, target);
       const mutex = await bindHostMutex(path);
+      if (signal?.aborted === true) {
+        if (mutex !== "busy") mutex?.close();
+        throwIfInterrupted(signal);
+      }
       if (mutex !== "busy") {
         const taken = takeFile(path, mutex !== undefined);
         if (taken === "created") {
@@ -67,7 +71,7 @@ export class OutputLock {
           exitCode: EXIT_LOCKED,
         });
       }
-      await new Promise((resolve) => setTimeout(resolve, POLL_MILLISECONDS));
+      await interruptibleDelay(POLL_MILLISECONDS, signal);
     }
   }
 
