@@ -8,6 +8,7 @@ import { summaryCommand } from "./summaryCommand.js";
 import { plotCommand } from "./plotCommand.js";
 import { printError } from "./messages.js";
 import { startCommandRun } from "./stopSignals.js";
+import { runInterruptCleanup } from "../interruptCleanup.js";
 
 /**
  * Runs the CLI on `argv` (process.argv layout) and returns the exit code.
@@ -66,6 +67,23 @@ Examples:
   } finally {
     run.end();
   }
+}
+
+/**
+ * The process's entry point: runs main on process.argv and ends the process
+ * with its exit code. Ended through process.exit() rather than an emptied
+ * event loop: on a natural exit Node closes its signal handles before it
+ * tears down, and a SIGINT/SIGTERM in that window would kill a process whose
+ * run had finished (a shell would read 130 over a new output); process.exit()
+ * keeps the handlers to the end. It is safe here, where no DuckDB query can be
+ * waiting for this thread any more (see stopSignals.ts). What a stopped run
+ * left to a timer (the SIGKILL of an embedding command's leftover processes)
+ * is done first.
+ */
+export async function runMain(argv: readonly string[]): Promise<never> {
+  const code = await main(argv);
+  runInterruptCleanup();
+  process.exit(code);
 }
 
 /**
