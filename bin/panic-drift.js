@@ -8,6 +8,6 @@
 // the trimming and the page faults after it cost 4-10% of a compute
 // (measured interleaved on the 200k-row bench database: 3.39 s against
 // 3.55 s, 3.86 s against 4.10 s; +8 MB peak RSS). Other C libraries ignore it.
-import { main } from "../dist/cli/main.js";
+import { runMain } from "../dist/cli/main.js";
 
-process.exitCode = await main(process.argv);
+await runMain(process.argv);

@@ -21,6 +21,7 @@ import { unmatchedFilterError } from "./sources/runRecords.js";
 import { filtersText } from "./sources/driftSource.js";
 import { PYTHON_ERA } from "./sources/sqliteLayouts.js";
 import { SqliteDriftSource } from "./sources/sqliteSource.js";
+import { throwIfInterrupted } from "./interruptCleanup.js";
 
 /** Below this many embedding rows one reader on the main thread is faster. */
 const PARALLEL_MIN_ROWS = 20_000;
@@ -32,11 +33,13 @@ const PARALLEL_MIN_ROWS = 20_000;
  */
 export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?: EarlyReaders): Promise<ComputeResult> {
   const { options, metric, output, excluded, started } = plan;
+  const { signal } = hooks;
   const source = openSource(options.db, { immutable: options.immutable === true, filters: options.filters ?? {} });
   try {
     const unmatched = source.unmatchedFilters();
     if (unmatched.length > 0) throw unmatchedFilterError(unmatched, source.path);
     const found = await readCacheMetadata(output);
+    throwIfInterrupted(signal);
     refuseFilteredReplacement(plan, found);
     if (plan.reference !== "prompt" && !source.ordered) {
       throw new PanicDriftError(
@@ -44,14 +47,16 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
         `--reference ${plan.reference} reads whole runs through the indexes on the invocations' run_id and the embeddings' invocation_id, which ${source.path} lacks: recreate them (${(source instanceof SqliteDriftSource ? source.layout : PYTHON_ERA).indexes.join("; ")}) on a copy, or use --reference prompt`,
       );
     }
-    const userVectors = options.promptVectors === undefined ? [] : await readPromptVectorsFile(options.promptVectors);
+    const userVectors = options.promptVectors === undefined ? [] : await readPromptVectorsFile(options.promptVectors, signal);
+    throwIfInterrupted(signal);
     // The input's own reference vectors (a parquet export's prompt rows): below the file, above the built-ins.
     const stored = plan.reference === "prompt" ? (source.storedReferences?.() ?? []) : [];
     // Vectors from the reference cache (fetched now if missing) count like the file's; the file wins, and none replaces a stored one.
     const embedded =
       options.embed === undefined
         ? []
-        : await embedMissingReferences(source, [...userVectors, ...stored], options.embed, output, new Set(excluded), referenceCachePolicy(plan.inputs, options.overwrite === true));
+        : await embedMissingReferences(source, [...userVectors, ...stored], options.embed, output, new Set(excluded), referenceCachePolicy(plan.inputs, options.overwrite === true), signal);
+    throwIfInterrupted(signal);
     const storedPairs = new Set(stored.map((v) => JSON.stringify([v.initialPrompt, v.embeddingModel])));
     const fileVectors = [...embedded.filter((v) => !storedPairs.has(JSON.stringify([v.initialPrompt, v.embeddingModel]))), ...userVectors];
     const settings: CacheSettings = {
@@ -79,17 +84,18 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
     const framePolicy = { kind: "drift frame", label: "--out", remedy: "choose another --out", inputs: plan.inputs, overwrite: options.overwrite === true } as const;
     const sinkReady = import("./sink/parquetSink.js").then(({ ParquetSink }) => ParquetSink.open(output, framePolicy));
     const [streamOpened, sinkOpened] = await Promise.allSettled([streamReady, sinkReady]);
-    if (streamOpened.status === "rejected" || sinkOpened.status === "rejected") {
+    if (streamOpened.status === "rejected" || sinkOpened.status === "rejected" || signal?.aborted === true) {
       if (streamOpened.status === "fulfilled") await streamOpened.value.close();
       if (sinkOpened.status === "fulfilled") sinkOpened.value.abort();
       // An unwritable output is the cheaper mistake to report first.
+      throwIfInterrupted(signal);
       throw sinkOpened.status === "rejected" ? sinkOpened.reason : (streamOpened as PromiseRejectedResult).reason;
     }
     const sink = sinkOpened.value;
     const stream = streamOpened.value;
     try {
       const writing = performance.now();
-      await sink.write(stream, source.runRecords(), metadata, () => hooks.onProgress?.(stream.progress()), { previous: update?.previous });
+      await sink.write(stream, source.runRecords(), metadata, () => hooks.onProgress?.(stream.progress()), { previous: update?.previous, signal });
       const writeSeconds = (performance.now() - writing) / 1000;
       const tally = stream.tally();
       update?.addKept(tally);
@@ -100,6 +106,8 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
       }
       if (options.strict) refuseBadReferences(counts, tally);
       const warnings = counts.warnings;
+      // The last moment to stop: from here to the rename all is synchronous, and after it the run is done.
+      throwIfInterrupted(signal);
       sink.finish(
         resultJson(
           {

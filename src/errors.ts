@@ -16,6 +16,7 @@ export type ErrorCode =
   | "DB_NOT_FOUND"
   | "DB_IS_DIRECTORY"
   | "DB_EMPTY"
+  | "DB_NOT_FILE"
   | "DB_NOT_SQLITE"
   | "DB_UNREADABLE"
   | "DB_NOT_PANIC_TDA"
@@ -48,7 +49,9 @@ export type ErrorCode =
   | "FRAME_NOT_FOUND"
   | "FRAME_INVALID"
   | "PLOT_NO_DATA"
-  | "USAGE";
+  | "USAGE"
+  /** Stopped by SIGINT/SIGTERM (or a library caller's AbortSignal); exit 130 or 143. */
+  | "INTERRUPTED";
 
 export class PanicDriftError extends Error {
   readonly code: ErrorCode;

@@ -1,8 +1,13 @@
+import { EXIT_INTERRUPTED, EXIT_TERMINATED, PanicDriftError } from "./errors.js";
+
 /**
  * What must not outlive an interrupted run: temporary outputs, the output's
- * lock, DuckDB's spill directory. Whoever creates such a thing registers its
- * removal here and unregisters it once done; the CLI runs everything still
- * registered when SIGINT or SIGTERM arrives, then exits. (After kill -9
+ * lock, DuckDB's spill directory, the embedding command's processes.
+ * Whoever creates such a thing registers its removal here and unregisters it
+ * once done. An interrupted run normally unwinds and removes them itself
+ * (see `interruptedError`); these actions are the last resort, run
+ * synchronously when the CLI has to end the process at once (a second
+ * SIGINT/SIGTERM, or a run that did not stop in time). (After kill -9
  * nothing runs: the next run removes what was left, see atomicOutput.ts and
  * outputLock.ts.)
  */
@@ -24,4 +29,49 @@ export function runInterruptCleanup(): void {
       /* best effort: the process is going away */
     }
   }
+}
+
+/**
+ * What a run stopped through its AbortSignal rejects with: exit 143 when the
+ * reason is "SIGTERM", else 130 (as shells report SIGINT).
+ */
+export function interruptedError(signal: AbortSignal): PanicDriftError {
+  const terminated = signal.reason === "SIGTERM";
+  return new PanicDriftError("INTERRUPTED", `${terminated ? "terminated" : "interrupted"}: the output was left as it was`, {
+    exitCode: terminated ? EXIT_TERMINATED : EXIT_INTERRUPTED,
+  });
+}
+
+/** Throws `interruptedError` once `signal` is aborted. */
+export function throwIfInterrupted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted === true) throw interruptedError(signal);
+}
+
+/**
+ * Calls `action` when `signal` is aborted (at once if it is already);
+ * the returned function stops listening.
+ */
+export function whenInterrupted(signal: AbortSignal | undefined, action: () => void): () => void {
+  if (signal === undefined) return () => {};
+  if (signal.aborted) {
+    action();
+    return () => {};
+  }
+  signal.addEventListener("abort", action, { once: true });
+  return () => signal.removeEventListener("abort", action);
+}
+
+/** Resolves after `ms`, or rejects with `interruptedError` as soon as `signal` is aborted. */
+export function interruptibleDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let stop = () => {};
+    const timer = setTimeout(() => {
+      stop();
+      resolve();
+    }, ms);
+    stop = whenInterrupted(signal, () => {
+      clearTimeout(timer);
+      reject(interruptedError(signal!));
+    });
+  });
 }

@@ -1,5 +1,5 @@
 // Light imports only: the up-to-date path must not load DuckDB, Arrow or SQLite.
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { EXIT_USAGE, PanicDriftError } from "./errors.js";
@@ -17,6 +17,8 @@ import { startReaderThreads, stopReaderThreads, type ReaderThreads } from "./par
 import { filtersKey, filtersText, type ScanProgress, type SourceFilters } from "./sources/driftSource.js";
 import { inputFingerprint, type InputFingerprint } from "./sources/inputFingerprint.js";
 import { VERSION } from "./version.js";
+import { readRegularFileSync } from "./regularFile.js";
+import { interruptedError, throwIfInterrupted } from "./interruptCleanup.js";
 
 /** Upstream's junk test prompts, left out unless told otherwise. */
 export const DEFAULT_EXCLUDED_PROMPTS: readonly string[] = ["yeah", "nah"];
@@ -73,6 +75,15 @@ export interface ComputeOptions {
 export interface ComputeHooks {
   /** Called after each batch while computing. */
   onProgress?(progress: ScanProgress): void;
+  /**
+   * Stops the run: whatever it is doing (waiting for the lock, the
+   * embedder, reading, DuckDB writing), its threads, DuckDB and the
+   * embedding command are ended, its temporary files and lock removed, the
+   * output left as it was, and computeDrift rejects with a PanicDriftError
+   * of code INTERRUPTED (exit code 143 when the reason is "SIGTERM", else 130).
+   * An abort after the new output was put in place changes nothing.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ComputeResult {
@@ -106,6 +117,17 @@ export function defaultOutputPath(db: string): string {
  * few stat calls and a read of the output's parquet footer.
  */
 export async function computeDrift(options: ComputeOptions, hooks: ComputeHooks = {}): Promise<ComputeResult> {
+  const { signal } = hooks;
+  throwIfInterrupted(signal);
+  try {
+    return await compute(options, hooks);
+  } catch (error) {
+    // Stopped on purpose: whatever failed on the way out (DuckDB interrupted, the embedder killed) is that.
+    throw signal?.aborted === true ? interruptedError(signal) : error;
+  }
+}
+
+async function compute(options: ComputeOptions, hooks: ComputeHooks): Promise<ComputeResult> {
   const started = performance.now();
   const metric = options.metric ?? "euclid";
   const output = resolve(options.out ?? defaultOutputPath(options.db));
@@ -133,11 +155,13 @@ export async function computeDrift(options: ComputeOptions, hooks: ComputeHooks 
   // Before anything is written (the lock included): never over an input or a file that is not ours.
   guardOutputs(plan);
   // Another run may be writing this output: wait for it (the heavy half then finds its file up to date).
-  const lock = await OutputLock.acquire(output, options.wait ?? 0);
+  const lock = await OutputLock.acquire(output, options.wait ?? 0, hooks.signal);
   // An update of an earlier output reads few runs, on this thread: no reader threads to start.
-  const early = likelyUpdate ? undefined : startEarlyReaders(options);
+  const early = likelyUpdate || hooks.signal?.aborted === true ? undefined : startEarlyReaders(options);
   try {
+    throwIfInterrupted(hooks.signal);
     const { runCompute } = await import("./computeRun.js");
+    throwIfInterrupted(hooks.signal);
     return await runCompute(plan, hooks, early);
   } finally {
     // Unless the run took them over (it stops them itself), they are not needed.
@@ -247,7 +271,8 @@ function quickReferenceDigest(options: ComputeOptions, output: string): string |
 
 /** The reference digest from the files as they are now (the reference cache included). */
 export function currentReferenceDigest(options: ComputeOptions, output: string): string {
-  const file = options.promptVectors === undefined ? undefined : readFileSync(options.promptVectors);
+  // Never a FIFO's read, which would block: readPromptVectorsFile has refused anything but a file, and the quick check ignores the error.
+  const file = options.promptVectors === undefined ? undefined : readRegularFileSync(options.promptVectors);
   const embedder =
     options.embed === undefined
       ? undefined

@@ -1,17 +1,17 @@
 import { Command, InvalidArgumentError, Option } from "./commander.js";
-import { PanicDriftError, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE } from "../errors.js";
-import { runInterruptCleanup } from "../interruptCleanup.js";
+import { PanicDriftError, EXIT_USAGE } from "../errors.js";
 import { METRICS, type Metric } from "../kernel/metric.js";
 import { REFERENCE_MODES, type ReferenceMode } from "../kernel/referenceMode.js";
 import { computeDrift } from "../pipeline.js";
 import type { CliIO } from "./cliIO.js";
 import { colorEnabled } from "./cliIO.js";
-import { createProgress } from "./progress.js";
+import { createProgress, silentProgress, type Progress } from "./progress.js";
 import { COMPUTE_EXIT_CODES } from "./exitCodes.js";
 import { jsonReport, summaryLine } from "./report.js";
 import { printWarning } from "./messages.js";
 import { databaseOption, excludedPrompts, filtersOption, withExclusionOptions, withFilterOptions } from "./sharedOptions.js";
 import { parseModelMappings } from "../reference/embedServer.js";
+import type { CommandRun } from "./stopSignals.js";
 import type { EmbedSpec } from "../reference/embedSpec.js";
 
 interface ComputeFlags {
@@ -58,7 +58,7 @@ Examples:
 ${COMPUTE_EXIT_CODES}`;
 
 /** `panic-drift compute`: options in, one library call, a report out. */
-export function computeCommand(io: CliIO, setExitCode: (code: number) => void): Command {
+export function computeCommand(io: CliIO, setExitCode: (code: number) => void, run: CommandRun): Command {
   return withExclusionOptions(withFilterOptions(new Command("compute")))
     .description("compute semantic drift for every text embedding of a panic-tda database into a cached parquet file")
     .option("--db <file>", "experiment database (default: $DATABASE_PATH)")
@@ -98,19 +98,11 @@ export function computeCommand(io: CliIO, setExitCode: (code: number) => void): 
       const embed = embedSpec(flags, io);
       const quiet = flags.quiet === true;
       const json = flags.json === true;
-      const progress = await createProgress(io, { quiet, json, color: colorEnabled(io) });
-      progress.start("opening database");
-      // Interrupted: nothing half-written stays behind (temp output, lock), and the shell's exit codes.
-      const stop = (signal: "SIGINT" | "SIGTERM") => {
-        progress.stop();
-        runInterruptCleanup();
-        io.stderr.write(`panic-drift: ${signal === "SIGINT" ? "interrupted" : "terminated"}: the output was left as it was\n`);
-        process.exit(signal === "SIGINT" ? EXIT_INTERRUPTED : EXIT_TERMINATED);
-      };
-      const onSigint = () => stop("SIGINT");
-      const onSigterm = () => stop("SIGTERM");
-      process.on("SIGINT", onSigint);
-      process.on("SIGTERM", onSigterm);
+      // SIGINT/SIGTERM: computeDrift unwinds (threads, DuckDB, the embedder ended; temporary files and the lock removed) and rejects with INTERRUPTED: exit 130/143.
+      let progress: Progress = silentProgress;
+      run.cancellable(() => progress.stop());
+      progress = await createProgress(io, { quiet, json, color: colorEnabled(io) });
+      if (!run.signal.aborted) progress.start("opening database");
       let result;
       try {
         result = await computeDrift(
@@ -130,12 +122,10 @@ export function computeCommand(io: CliIO, setExitCode: (code: number) => void): 
             immutable: flags.immutable === true,
             filters: filtersOption(flags),
           },
-          { onProgress: (p) => progress.update(p) },
+          { onProgress: (p) => progress.update(p), signal: run.signal },
         );
       } finally {
         progress.stop();
-        process.off("SIGINT", onSigint);
-        process.off("SIGTERM", onSigterm);
       }
       for (const warning of result.warnings) printWarning(io, warning);
       if (json) io.stdout.write(`${jsonReport(result)}\n`);

@@ -7,6 +7,8 @@ import { promptsCommand } from "./promptsCommand.js";
 import { summaryCommand } from "./summaryCommand.js";
 import { plotCommand } from "./plotCommand.js";
 import { printError } from "./messages.js";
+import { startCommandRun } from "./stopSignals.js";
+import { runInterruptCleanup } from "../interruptCleanup.js";
 
 /**
  * Runs the CLI on `argv` (process.argv layout) and returns the exit code.
@@ -15,6 +17,8 @@ import { printError } from "./messages.js";
  */
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
   let exitCode = EXIT_OK;
+  // SIGINT/SIGTERM: compute stops through run.signal; the other commands end at once (see stopSignals.ts).
+  const run = startCommandRun(io);
   const program = configure(new Command("panic-drift"), io)
     .description("Semantic drift for panic-tda experiment databases, in one streaming pass, into a cached parquet file.")
     .version(VERSION, "-V, --version")
@@ -28,7 +32,7 @@ Examples:
   $ panic-drift plot --db experiment.sqlite --out drift.svg
   $ panic-drift compute --help`,
     );
-  program.addCommand(configure(computeCommand(io, (code) => (exitCode = code)), io));
+  program.addCommand(configure(computeCommand(io, (code) => (exitCode = code), run), io));
   program.addCommand(configure(promptsCommand(io, (code) => (exitCode = code)), io));
   program.addCommand(configure(summaryCommand(io, (code) => (exitCode = code)), io));
   program.addCommand(configure(plotCommand(io, (code) => (exitCode = code)), io));
@@ -46,6 +50,11 @@ Examples:
       printError(io, usageMessage(error.message, "panic-drift"));
       return EXIT_USAGE;
     }
+    if (error instanceof PanicDriftError && error.code === "INTERRUPTED") {
+      // Not an error: what the user asked for.
+      io.stderr.write(`panic-drift: ${error.message}\n`);
+      return error.exitCode;
+    }
     if (error instanceof PanicDriftError) {
       printError(io, error.message);
       if (debug && error.stack) io.stderr.write(`${error.stack}\n`);
@@ -55,7 +64,26 @@ Examples:
     printError(io, `internal error: ${message.split("\n")[0]} (please report it; --debug shows the stack trace)`);
     if (debug && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
     return EXIT_FAILURE;
+  } finally {
+    run.end();
   }
+}
+
+/**
+ * The process's entry point: runs main on process.argv and ends the process
+ * with its exit code. Ended through process.exit() rather than an emptied
+ * event loop: on a natural exit Node closes its signal handles before it
+ * tears down, and a SIGINT/SIGTERM in that window would kill a process whose
+ * run had finished (a shell would read 130 over a new output); process.exit()
+ * keeps the handlers to the end. It is safe here, where no DuckDB query can be
+ * waiting for this thread any more (see stopSignals.ts). What a stopped run
+ * left to a timer (the SIGKILL of an embedding command's leftover processes)
+ * is done first.
+ */
+export async function runMain(argv: readonly string[]): Promise<never> {
+  const code = await main(argv);
+  runInterruptCleanup();
+  process.exit(code);
 }
 
 /**

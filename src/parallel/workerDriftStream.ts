@@ -226,13 +226,13 @@ export function workerDriftStream(source: DriftSource, options: WorkerStreamOpti
    */
   let readAheadScheduled = false;
   function scheduleReadAhead(): void {
-    if (readAheadScheduled || !mainReading || failed !== undefined) return;
+    if (readAheadScheduled || !mainReading || failed !== undefined || closed) return;
     readAheadScheduled = true;
     setImmediate(() => {
       readAheadScheduled = false;
       let buffered = 0;
       for (const entry of pending.values()) buffered += entry.batches.length;
-      if (!mainReading || failed !== undefined || buffered >= READ_AHEAD_BATCHES) return;
+      if (!mainReading || failed !== undefined || closed || buffered >= READ_AHEAD_BATCHES) return;
       try {
         readOneUnit();
       } catch (error) {

@@ -16,6 +16,7 @@ import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { constants } from "node:os";
 
 import { PanicDriftError } from "../errors.js";
+import { onInterrupt } from "../interruptCleanup.js";
 import type { Embedder } from "./embedder.js";
 import { describeValue, firstLine, oneLine, preview } from "./messageText.js";
 import { checkNumber, usage } from "./optionChecks.js";
@@ -35,6 +36,8 @@ export interface CommandEmbedderOptions {
 const DEFAULT_BATCH_SIZE = 64;
 const DEFAULT_TIMEOUT_MS = 300_000;
 const DEFAULT_CLOSE_GRACE_MS = 5_000;
+/** close({ now: true }): how long the command has to die of SIGTERM before SIGKILL. */
+const INTERRUPT_GRACE_MS = 500;
 /** Once the shell has exited, how long its output may take to drain (a child it left behind can hold the pipes). */
 const DRAIN_MS = 1_000;
 /** How much of the command's stderr is kept for messages. */
@@ -94,6 +97,8 @@ export class CommandEmbedder implements Embedder {
   /** Set once we have signalled the command; it is not to be trusted after that. */
   private stopping = false;
   private killTimer: NodeJS.Timeout | undefined;
+  /** Unregisters the last-resort SIGKILL of the command's process group (see start). */
+  private forgetGroup: () => void = () => undefined;
   private drainTimer: NodeJS.Timeout | undefined;
   private stdinTimer: NodeJS.Timeout | undefined;
   /** Stdout since the last newline. */
@@ -130,8 +135,8 @@ export class CommandEmbedder implements Embedder {
     return run;
   }
 
-  close(): Promise<void> {
-    this.closing ??= this.shutDown();
+  close(options: { now?: boolean } = {}): Promise<void> {
+    this.closing ??= this.shutDown(options.now === true);
     return this.closing;
   }
 
@@ -178,6 +183,8 @@ export class CommandEmbedder implements Embedder {
       return undefined;
     }
     this.child = child;
+    // Should the process have to end at once (a second Ctrl-C), the command and what it started go with it.
+    this.forgetGroup = onInterrupt(() => this.signal(child, "SIGKILL"));
     let markGone: () => void = () => undefined;
     this.gone = new Promise((resolve) => {
       markGone = resolve;
@@ -185,7 +192,11 @@ export class CommandEmbedder implements Embedder {
     const onGone = (): void => {
       if (this.isGone) return;
       this.isGone = true;
-      clearTimeout(this.killTimer);
+      // Stopped, the shell may be gone while what it started lives on (it ignores SIGTERM): that still gets its SIGKILL.
+      if (!(this.stopping && this.groupAlive(child))) {
+        clearTimeout(this.killTimer);
+        this.forgetGroup();
+      }
       clearTimeout(this.drainTimer);
       clearTimeout(this.stdinTimer);
       // A child the shell left behind may still hold the pipes; nothing more is read from them.
@@ -366,7 +377,7 @@ export class CommandEmbedder implements Embedder {
   // -------------------------------------------------------------------------
   // Ending
 
-  private async shutDown(): Promise<void> {
+  private async shutDown(now: boolean): Promise<void> {
     const child = this.child;
     if (child === undefined) return; // never started
     const pending = this.pending;
@@ -376,9 +387,16 @@ export class CommandEmbedder implements Embedder {
         pending.batch,
         "the embedder was closed while the command was working on these texts",
         STOPPED_ON_PURPOSE,
+        undefined,
+        now ? INTERRUPT_GRACE_MS : this.closeGraceMs,
       );
     }
-    if (this.failure === undefined && !this.isGone) {
+    if (now && this.failure === undefined && !this.isGone) {
+      // Interrupted: no goodbye through stdin; its exit status says nothing about its answers.
+      this.killedAtClose = true;
+      this.stop(INTERRUPT_GRACE_MS);
+      await this.gone;
+    } else if (this.failure === undefined && !this.isGone) {
       // End of input is the command's cue to exit.
       child.stdin.end();
       const timer = setTimeout(() => {
@@ -406,11 +424,11 @@ export class CommandEmbedder implements Embedder {
   }
 
   /** Records the first failure, kills the command and rejects the pending request with it. */
-  private fail(batch: Batch | undefined, problem: string, fix: string, cause?: unknown): void {
+  private fail(batch: Batch | undefined, problem: string, fix: string, cause?: unknown, graceMs = this.closeGraceMs): void {
     if (this.failure === undefined) {
       const where = batch === undefined ? "" : batchWhere(batch);
       this.failure = failure(this.command, where, problem + this.stderrNote(), fix, cause);
-      this.stop();
+      this.stop(graceMs);
     }
     const pending = this.pending;
     if (pending === undefined) return;
@@ -425,15 +443,29 @@ export class CommandEmbedder implements Embedder {
     return this.failure as PanicDriftError;
   }
 
-  /** SIGTERM to the command's process group, then SIGKILL if it is still there after the grace period. */
-  private stop(): void {
+  /** SIGTERM to the command's process group, then SIGKILL if it is still there after `graceMs`. */
+  private stop(graceMs = this.closeGraceMs): void {
     const child = this.child;
     if (child === undefined || this.isGone || this.stopping) return;
     this.stopping = true;
     // A child the shell started that ignores signals still sees the end of its input.
     child.stdin.destroy();
     this.signal(child, "SIGTERM");
-    this.killTimer = setTimeout(() => this.signal(child, "SIGKILL"), this.closeGraceMs);
+    this.killTimer = setTimeout(() => {
+      this.signal(child, "SIGKILL");
+      this.forgetGroup();
+    }, graceMs);
+  }
+
+  /** Whether a process of the command's group is still there (never true without process groups). */
+  private groupAlive(child: ChildProcessWithoutNullStreams): boolean {
+    if (!PROCESS_GROUPS || child.pid === undefined) return false;
+    try {
+      process.kill(-child.pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private signal(child: ChildProcessWithoutNullStreams, signal: NodeJS.Signals): void {

@@ -9,6 +9,7 @@ import type { PromptVector } from "./promptVector.js";
 import { readReferenceCache, writeReferenceCache, type CachedVector } from "./referenceCache.js";
 import { referenceCachePath } from "./referenceCacheFile.js";
 import { ReferenceResolver } from "./referenceResolver.js";
+import { throwIfInterrupted, whenInterrupted } from "../interruptCleanup.js";
 
 /**
  * The reference vectors of the reference cache that count for `spec`,
@@ -26,6 +27,8 @@ export async function embedMissingReferences(
   excludePrompts: ReadonlySet<string>,
   /** How the cache may be written (its inputs, --overwrite); see referenceCachePolicy. */
   cachePolicy: OutputPolicy,
+  /** Stops at once: the command killed, nothing written. */
+  signal?: AbortSignal,
 ): Promise<PromptVector[]> {
   const cachePath = referenceCachePath(output);
   // A file there that is not a cache of ours is replaced only with --overwrite (the guard has refused it otherwise).
@@ -42,17 +45,23 @@ export async function embedMissingReferences(
   if (promptsByModel.size === 0) return current;
 
   const fresh: CachedVector[] = [];
+  throwIfInterrupted(signal);
   const embedder = createEmbedder(spec);
+  // The pending request fails at once (its caller then sees the interruption).
+  const stopListening = whenInterrupted(signal, () => void embedder.close({ now: true }).catch(() => undefined));
   try {
     for (const [model, prompts] of [...promptsByModel].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      throwIfInterrupted(signal);
       prompts.sort();
       const vectors = await embedder.embed(model, prompts);
       const from = embedSourceFor(spec, model);
       prompts.forEach((prompt, i) => fresh.push({ initialPrompt: prompt, embeddingModel: model, source: from, vector: vectors[i]! }));
     }
   } finally {
+    stopListening();
     await embedder.close();
   }
+  throwIfInterrupted(signal);
   await writeReferenceCache(cachePath, [...cached, ...fresh], cachePolicy);
   return [...current, ...fresh];
 }

@@ -95,7 +95,8 @@ export class ServerEmbedder implements Embedder {
     return out;
   }
 
-  async close(): Promise<void> {
+  /** Aborts in-flight requests and retry waits at once (so `now` changes nothing). */
+  async close(_options?: { now?: boolean }): Promise<void> {
     this.closing.abort();
   }
 

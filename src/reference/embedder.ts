@@ -13,6 +13,10 @@ export interface Embedder {
    * and the first text concerned.
    */
   embed(model: string, texts: readonly string[]): Promise<Float64Array[]>;
-  /** Releases what the embedder holds (a child process, connections). */
-  close(): Promise<void>;
+  /**
+   * Releases what the embedder holds (a child process, connections). With
+   * `now` (the run was interrupted) nothing is waited for: a command is
+   * signalled at once and killed if it is not gone within half a second.
+   */
+  close(options?: { now?: boolean }): Promise<void>;
 }

@@ -4,7 +4,7 @@
  * that names the file, the entry and what to do, never a silent repair.
  */
 import { constants } from "node:fs";
-import { access, copyFile, mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { access, copyFile, mkdtemp, rm, stat } from "node:fs/promises";
 import type { Stats } from "node:fs";
 import { tmpdir } from "node:os";
 import { extname, join, resolve } from "node:path";
@@ -13,6 +13,8 @@ import { extname, join, resolve } from "node:path";
 import type { DuckDBConnection, DuckDBInstance, DuckDBResultReader } from "@duckdb/node-api";
 
 import { PanicDriftError } from "../errors.js";
+import { whenInterrupted } from "../interruptCleanup.js";
+import { NotRegularFileError, notRegularFile, readRegularFile } from "../regularFile.js";
 import type { PromptVector } from "./promptVector.js";
 import { describeValue, firstLine, preview } from "./messageText.js";
 
@@ -37,7 +39,8 @@ const ENTRY_FIX =
   'every entry needs a string "initial_prompt", a non-empty string "embedding_model" ' +
   'and a non-empty "vector" of finite numbers';
 
-export async function readPromptVectorsFile(path: string): Promise<PromptVector[]> {
+/** `signal`: a CSV or parquet file being read through DuckDB stops at once (the caller sees why). */
+export async function readPromptVectorsFile(path: string, signal?: AbortSignal): Promise<PromptVector[]> {
   const file = JSON.stringify(path);
   const info = await statFile(path, file);
   const layout = layoutOf(path, file);
@@ -49,8 +52,8 @@ export async function readPromptVectorsFile(path: string): Promise<PromptVector[
     entries = await readJsonEntries(path, file);
   } else {
     // Whitespace-only CSV would otherwise come back as one NULL "column0" row.
-    if (layout === "csv" && info.size <= 4096 && isBlank(await readFile(path))) return [];
-    entries = await withDuckDb(path, file, layout, (conn, duckPath) =>
+    if (layout === "csv" && info.size <= 4096 && isBlank(await readRegular(path, file))) return [];
+    entries = await withDuckDb(path, file, layout, signal, (conn, duckPath) =>
       layout === "csv" ? readCsvEntries(conn, duckPath, file) : readParquetEntries(conn, duckPath, file),
     );
   }
@@ -79,13 +82,30 @@ async function statFile(path: string, file: string): Promise<Stats> {
       { cause: err },
     );
   }
-  if (info.isDirectory()) {
-    throw new PanicDriftError(
-      "PROMPT_VECTORS_FORMAT",
-      `prompt vectors file ${file} is a directory: pass a .json, .csv or .parquet file to --prompt-vectors`,
-    );
-  }
+  const kind = notRegularFile(info);
+  if (kind !== undefined) throw notAFile(file, kind);
   return info;
+}
+
+/**
+ * A FIFO, a device or a socket is never read: a read of a FIFO blocks until
+ * someone writes to it, and the file is read more than once (its digest).
+ */
+function notAFile(file: string, kind: string): PanicDriftError {
+  return new PanicDriftError(
+    "PROMPT_VECTORS_FORMAT",
+    `prompt vectors file ${file} is ${kind}, not a regular file: write the vectors to a .json, .csv or .parquet file and pass that to --prompt-vectors`,
+  );
+}
+
+/** The file's bytes, refusing what is no longer a regular file (it was replaced since the check). */
+async function readRegular(path: string, file: string): Promise<Buffer> {
+  try {
+    return await readRegularFile(path);
+  } catch (err) {
+    if (err instanceof NotRegularFileError) throw notAFile(file, err.kind);
+    throw new PanicDriftError("PROMPT_VECTORS_FORMAT", `cannot read prompt vectors file ${file}: ${firstLine(err)}: check the path and its permissions`, { cause: err });
+  }
 }
 
 function layoutOf(path: string, file: string): Layout {
@@ -124,7 +144,7 @@ function isBlank(bytes: Uint8Array): boolean {
 // JSON
 
 async function readJsonEntries(path: string, file: string): Promise<Located[]> {
-  const bytes = await readFile(path);
+  const bytes = await readRegular(path, file);
   let text: string;
   try {
     // fatal: Node would otherwise swap bad bytes for U+FFFD inside prompts.
@@ -180,6 +200,7 @@ async function withDuckDb<T>(
   path: string,
   file: string,
   layout: Exclude<Layout, "json">,
+  signal: AbortSignal | undefined,
   body: (conn: DuckDBConnection, duckPath: string) => Promise<T>,
 ): Promise<T> {
   let duckPath = resolve(path);
@@ -202,7 +223,13 @@ async function withDuckDb<T>(
       autoload_known_extensions: "false",
     });
     conn = await instance.connect();
-    return await body(conn, duckPath);
+    const opened = conn;
+    const stopListening = whenInterrupted(signal, () => opened.interrupt());
+    try {
+      return await body(conn, duckPath);
+    } finally {
+      stopListening();
+    }
   } catch (err) {
     if (err instanceof PanicDriftError) throw err;
     throw new PanicDriftError(

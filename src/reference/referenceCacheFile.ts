@@ -1,6 +1,7 @@
 // Light: read by the up-to-date check.
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { PanicDriftError } from "../errors.js";
+import { NotRegularFileError, readRegularFileSync } from "../regularFile.js";
 import type { OutputPolicy, ProtectedInput } from "../sink/outputGuard.js";
 
 /**
@@ -15,8 +16,17 @@ export function referenceCachePath(out: string): string {
 
 /** What the up-to-date check compares: the cache's bytes (empty when there is none). */
 export function referenceCacheDigest(path: string): string {
-  if (!existsSync(path)) return "";
-  return createHash("sha256").update(readFileSync(path)).digest("hex");
+  let bytes: Buffer;
+  try {
+    bytes = readRegularFileSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return "";
+    if (error instanceof NotRegularFileError) {
+      throw new PanicDriftError("REFERENCE_CACHE_INVALID", `the reference cache ${path} is ${error.kind}, not a file: move it away, or choose another --out (the cache is kept beside it)`);
+    }
+    throw error;
+  }
+  return createHash("sha256").update(bytes).digest("hex");
 }
 
 

@@ -1,5 +1,6 @@
 // Light: the output guard runs before anything heavy loads.
-import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { closeSync, readSync, statSync } from "node:fs";
+import { openRegularFileSync, readRegularFileSync } from "../regularFile.js";
 import { crc32 } from "node:zlib";
 import { readParquetFooter } from "./parquetFooter.js";
 
@@ -101,7 +102,7 @@ export function existingOutputKind(path: string): OutputKind | "absent" | "empty
   let head: Buffer;
   let fd: number | undefined;
   try {
-    fd = openSync(path, "r");
+    fd = openRegularFileSync(path);
     head = Buffer.alloc(Math.min(size, HEAD_BYTES));
     readSync(fd, head, 0, head.byteLength, 0);
   } catch {
@@ -135,7 +136,7 @@ function parquetKind(path: string): OutputKind | "foreign" {
 function jsonKind(path: string): OutputKind | "empty" | "foreign" {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path, "utf8"));
+    parsed = JSON.parse(readRegularFileSync(path).toString("utf8"));
   } catch {
     return "foreign";
   }

@@ -1,12 +1,13 @@
 // Light: taken before the heavy half loads.
 import { createHash } from "node:crypto";
-import { closeSync, lstatSync, openSync, readFileSync, realpathSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, lstatSync, openSync, realpathSync, rmSync, statSync, writeSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { hostname } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { EXIT_LOCKED, PanicDriftError } from "../errors.js";
-import { onInterrupt } from "../interruptCleanup.js";
+import { interruptibleDelay, onInterrupt, throwIfInterrupted } from "../interruptCleanup.js";
 import { processAlive } from "../processAlive.js";
+import { readRegularFileSync } from "../regularFile.js";
 
 /** How often a waiting run looks at the lock again. */
 const POLL_MILLISECONDS = 100;
@@ -45,12 +46,16 @@ export class OutputLock {
    * to finish; undefined when the directory cannot hold a lock file (the
    * sink then reports what is wrong with it).
    */
-  static async acquire(target: string, waitSeconds: number): Promise<OutputLock | undefined> {
+  static async acquire(target: string, waitSeconds: number, signal?: AbortSignal): Promise<OutputLock | undefined> {
     const path = `${target}.lock`;
     const deadline = performance.now() + waitSeconds * 1000;
     for (;;) {
       refuseNonFile(path, target);
       const mutex = await bindHostMutex(path);
+      if (signal?.aborted === true) {
+        if (mutex !== "busy") mutex?.close();
+        throwIfInterrupted(signal);
+      }
       if (mutex !== "busy") {
         const taken = takeFile(path, mutex !== undefined);
         if (taken === "created") {
@@ -66,7 +71,7 @@ export class OutputLock {
           exitCode: EXIT_LOCKED,
         });
       }
-      await new Promise((resolve) => setTimeout(resolve, POLL_MILLISECONDS));
+      await interruptibleDelay(POLL_MILLISECONDS, signal);
     }
   }
 
@@ -163,7 +168,7 @@ function readOwner(path: string): LockOwner | "stale" | "gone" | "unknown" {
   let text: string;
   let age: number;
   try {
-    text = readFileSync(path, "utf8");
+    text = readRegularFileSync(path).toString("utf8");
     age = Date.now() - statSync(path).mtimeMs;
   } catch {
     return "gone";

@@ -1,6 +1,7 @@
 // Light: read by the up-to-date check and by the output guard, before DuckDB loads.
 import { parquetMetadata } from "hyparquet/src/metadata.js";
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, readSync } from "node:fs";
+import { openRegularFileSync } from "../regularFile.js";
 
 /** What panic-drift reads of a parquet footer: the key-value metadata and the top-level column names. */
 export interface ParquetFooter {
@@ -16,9 +17,10 @@ export interface ParquetFooter {
 export function readParquetFooter(path: string): ParquetFooter | undefined {
   let fd: number | undefined;
   try {
-    fd = openSync(path, "r");
+    // Never blocks on a FIFO (refused, like anything but a file).
+    fd = openRegularFileSync(path);
     const stats = fstatSync(fd);
-    if (!stats.isFile() || stats.size < 12) return undefined;
+    if (stats.size < 12) return undefined;
     const size = stats.size;
     const tail = Buffer.alloc(8);
     readSync(fd, tail, 0, 8, size - 8);

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DriftedBatch, DriftStream } from "../driftStream.js";
 import { PanicDriftError } from "../errors.js";
-import { onInterrupt } from "../interruptCleanup.js";
+import { onInterrupt, throwIfInterrupted, whenInterrupted } from "../interruptCleanup.js";
 import { RUN_COLUMNS, type RunTable } from "../frame/runTable.js";
 import { duckdbApi, duckdbBindings } from "../duckdb.js";
 import { AtomicOutput } from "./atomicOutput.js";
@@ -147,12 +147,15 @@ export class ParquetSink {
     runs: RunTable,
     metadata: Readonly<Record<string, string>>,
     onBatch?: () => void,
-    options: { previous?: PreviousRows } = {},
+    options: { previous?: PreviousRows; signal?: AbortSignal } = {},
   ): Promise<number> {
     let streamError: unknown;
+    const { signal } = options;
+    // Stopped: DuckDB ends the query at its next check (sorting, merging, writing), and the table function throws on its next call.
+    const stopListening = whenInterrupted(signal, () => this.connection.interrupt());
     try {
       await this.setRunVariables(runs);
-      const frame = new FrameScan(stream, onBatch);
+      const frame = new FrameScan(stream, onBatch, signal);
       this.connection.registerTableFunction(
         DuckDBTableFunction.create({
           name: "panic_drift_frame",
@@ -176,17 +179,23 @@ export class ParquetSink {
       const select = OUTPUT_COLUMNS.map((c) => `${outputExpression(c)} AS "${c}"`).join(", ");
       let rows = `SELECT ${select} FROM panic_drift_frame() AS f${stream.ordered ? "" : ` ORDER BY ${OUTPUT_ORDER}`}`;
       if (options.previous !== undefined) rows = await this.mergeWithPrevious(rows, options.previous);
+      // DuckDB forgets an interrupt when a query starts: one that came between queries is seen here.
+      throwIfInterrupted(signal);
       // USE_TMP_FILE false: the target is our own temporary file already (see AtomicOutput).
       const reader = await this.connection.runAndReadAll(
         `COPY (${rows})
          TO ${sqlString(this.output.temporary)} (FORMAT parquet, ${COMPRESSION}, ROW_GROUP_SIZE ${ROW_GROUP_ROWS}, USE_TMP_FILE false, KV_METADATA {${kv}})`,
       );
+      throwIfInterrupted(signal);
       return Number(reader.getRows()[0]?.[0] ?? 0);
     } catch (error) {
       this.abort();
       if (streamError !== undefined) throw streamError;
+      throwIfInterrupted(signal);
       if (error instanceof PanicDriftError) throw error;
       throw new PanicDriftError("OUTPUT_WRITE_FAILED", `cannot write ${this.output.target}: ${firstLine(error)}${spaceAdvice(error)}`, { cause: error });
+    } finally {
+      stopListening();
     }
   }
 
@@ -300,9 +309,12 @@ class FrameScan {
   constructor(
     private readonly stream: DriftStream,
     private readonly onBatch: (() => void) | undefined,
+    private readonly signal: AbortSignal | undefined,
   ) {}
 
   fill(output: DuckDBDataChunk): void {
+    // Called by DuckDB's thread through this one: a stopped run fails the query here rather than read on.
+    throwIfInterrupted(this.signal);
     while (!this.finished && (this.current === undefined || this.offset >= this.current.batch.numRows)) {
       if (this.current !== undefined) this.onBatch?.();
       this.current = this.stream.next();

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
+import { notRegularFile } from "../regularFile.js";
 import { PanicDriftError, type ErrorCode } from "../errors.js";
 import type { RecordBatch } from "../frame/arrow.js";
 import { RunTable } from "../frame/runTable.js";
@@ -357,14 +358,20 @@ function requireExportFiles(dir: string): void {
   } catch (error) {
     throw new PanicDriftError("EXPORT_UNREADABLE", `cannot read the directory ${dir}: ${(error as Error).message}`, { cause: error });
   }
-  const isFile = (name: string) => {
+  const kindOf = (name: string) => {
     try {
-      return statSync(join(dir, name)).isFile();
+      return notRegularFile(statSync(join(dir, name)));
     } catch {
-      return false;
+      return "missing";
     }
   };
-  const missing = EXPORT_FILES.filter((name) => !entries.includes(name) || !isFile(name));
+  const kinds = new Map(EXPORT_FILES.map((name) => [name, entries.includes(name) ? kindOf(name) : "missing"]));
+  // Read by DuckDB's thread, where a FIFO would block it for good: refused.
+  const odd = EXPORT_FILES.find((name) => kinds.get(name) !== undefined && kinds.get(name) !== "missing" && kinds.get(name) !== "a directory");
+  if (odd !== undefined) {
+    throw new PanicDriftError("EXPORT_UNREADABLE", `${join(dir, odd)} is ${kinds.get(odd)}, not a file: export the experiment again with mix experiment.export_data, which writes files`);
+  }
+  const missing = EXPORT_FILES.filter((name) => kinds.get(name) !== undefined);
   if (missing.length === 0) return;
   const parquet = entries.filter((name) => name.endsWith(".parquet"));
   const shown = (names: string[]) => (names.length <= 12 ? names.join(", ") : `${names.slice(0, 12).join(", ")}, … (${names.length} in all)`);

@@ -1,7 +1,8 @@
 import Database from "better-sqlite3";
-import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, existsSync, readSync, statSync } from "node:fs";
 import { dirname, resolve as resolvePath } from "node:path";
 import { PanicDriftError } from "../errors.js";
+import { notRegularFile, openRegularFileSync } from "../regularFile.js";
 
 const SQLITE_MAGIC = "SQLite format 3\u0000";
 
@@ -30,6 +31,11 @@ export function openReadOnlySqlite(path: string, options: { immutable?: boolean 
         "DB_IS_DIRECTORY",
         `${path} is a directory, not a database file: pass the .sqlite/.db file inside it with --db`,
       );
+    }
+    // SQLite reads a database at offsets, again and again: a FIFO (which would block), a device or a socket cannot be one.
+    const kind = notRegularFile(stats);
+    if (kind !== undefined) {
+      throw new PanicDriftError("DB_NOT_FILE", `database ${path} is ${kind}, not a file: point --db at the experiment's .sqlite file (copy it to a file first if it comes through a pipe)`);
     }
     size = stats.size;
   } catch (error) {
@@ -97,7 +103,7 @@ function openImmutable(path: string): Database.Database {
 function readHeader(path: string): string {
   let fd: number | undefined;
   try {
-    fd = openSync(path, "r");
+    fd = openRegularFileSync(path);
     const buffer = Buffer.alloc(16);
     const read = readSync(fd, buffer, 0, 16, 0);
     return buffer.subarray(0, read).toString("latin1");

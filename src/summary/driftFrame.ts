@@ -1,4 +1,5 @@
-import { closeSync, openSync, statSync } from "node:fs";
+import { closeSync, statSync } from "node:fs";
+import { notRegularFile, openRegularFileSync } from "../regularFile.js";
 import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { PanicDriftError } from "../errors.js";
 import { sqlString } from "../sink/tableFile.js";
@@ -85,8 +86,11 @@ function checkReadable(source: FramePath): void {
     throw new PanicDriftError("FRAME_NOT_FOUND", `drift frame not found: ${path}: check the --in path (panic-drift compute writes <db stem>.drift.parquet beside the database)`);
   }
   if (stats.isDirectory()) throw new PanicDriftError("FRAME_INVALID", `${path} is a directory, not a drift frame: give --in a .drift.parquet file`);
+  // A FIFO would block the read (and a frame is read more than once), a device or a socket is no frame.
+  const kind = notRegularFile(stats);
+  if (kind !== undefined) throw new PanicDriftError("FRAME_INVALID", `${path} is ${kind}, not a drift frame: give --in the .drift.parquet file that panic-drift compute writes`);
   try {
-    closeSync(openSync(path, "r"));
+    closeSync(openRegularFileSync(path));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? "error";
     throw new PanicDriftError("FRAME_INVALID", `cannot read the drift frame ${path} (${code}): check its permissions`, { cause: error });

@@ -1,10 +1,11 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 import { PanicDriftError } from "../../src/errors.js";
+import { runInterruptCleanup } from "../../src/interruptCleanup.js";
 import { CommandEmbedder } from "../../src/reference/embedCommand.js";
 import type { CommandEmbedderOptions } from "../../src/reference/embedCommand.js";
 
@@ -315,6 +316,55 @@ describe("CommandEmbedder: closing", () => {
     expect(Date.now() - started).toBeLessThan(30_000);
     // The SIGTERM reached the node process behind the shell.
     expect(existsSync(marker)).toBe(true);
+  });
+
+  /** Never answers, ignores SIGTERM (only SIGKILL ends it), and writes its pid to ARG. */
+  const STUBBORN = `
+    process.on("SIGTERM", () => undefined);
+    setInterval(() => undefined, 1000);
+    lines().on("line", () => undefined);
+    writeFileSync(ARG, String(process.pid));
+  `;
+  /** A zombie (killed, not yet reaped by whoever inherited it) counts as gone. */
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return false;
+    }
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "latin1"));
+    } catch {
+      return true;
+    }
+  };
+
+  it("close({ now: true }) (an interrupted run) does not wait the grace period: SIGKILL after 0.5 s", async () => {
+    const pidFile = join(await scratch(), "pid");
+    const embedder = make(await script(STUBBORN, pidFile), { closeGraceMs: 30_000 });
+    const pending = embedder.embed("m", ["a"]);
+    await waitFor(pidFile);
+    const started = Date.now();
+    await embedder.close({ now: true });
+    // Generous for a busy machine: without `now` it would be the 30 s grace.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await expectFailure(pending, /closed while the command was working/, "m", "a");
+    // The shell died of the SIGTERM; what it started gets the SIGKILL 0.5 s after it.
+    const pid = Number(await readFile(pidFile, "utf8"));
+    for (let waited = 0; alive(pid) && waited < 5000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(alive(pid)).toBe(false);
+  });
+
+  it("the process's last-resort clean-up (a second Ctrl-C) kills the command's process group at once", async () => {
+    const pidFile = join(await scratch(), "pid");
+    const embedder = make(await script(STUBBORN, pidFile), { closeGraceMs: 30_000 });
+    const pending = embedder.embed("m", ["a"]).catch((error: unknown) => error);
+    await waitFor(pidFile);
+    const pid = Number(await readFile(pidFile, "utf8"));
+    runInterruptCleanup();
+    expect(await pending).toBeInstanceOf(PanicDriftError);
+    for (let waited = 0; alive(pid) && waited < 5000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(alive(pid)).toBe(false);
   });
 
   it("close() while a batch is pending fails that batch and stops the command", async () => {

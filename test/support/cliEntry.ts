@@ -3,7 +3,7 @@
 // dropped after every module is loaded, so the repository's own path need
 // not be readable by that user: only the files the test hands to the CLI.
 import Database from "better-sqlite3";
-import { main } from "../../src/cli/main.js";
+import { runMain } from "../../src/cli/main.js";
 // Loaded (below) before the CLI would load it: set what src/sources/sqliteFile.ts sets first.
 import "../../src/sources/sqliteFile.js";
 
@@ -14,4 +14,4 @@ if (uid !== undefined) {
   process.setgid!(Number(uid));
   process.setuid!(Number(uid));
 }
-process.exitCode = await main(process.argv);
+await runMain(process.argv);

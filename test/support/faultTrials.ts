@@ -45,11 +45,15 @@ export interface TrialReport {
 export async function killTrials(db: string, out: string, trials: number, random: () => number = Math.random): Promise<TrialReport> {
   const report: TrialReport = { trials, killedBeforeWrite: 0, killedAfterWrite: 0, failures: [] };
   const expectedRows = (await computeDrift({ db, out, force: true })).rows;
-  // How long a whole run takes from spawn, so that kills land anywhere in it.
-  const started = performance.now();
-  const full = await spawnCli(["compute", "--db", db, "--out", out, "--force", "--quiet"]).done;
-  const duration = performance.now() - started;
-  if (full.code !== 0) throw new Error(`a full run failed: ${full.stderr}`);
+  // How long a whole run takes from spawn, so that kills land anywhere in it: the slowest of
+  // three, as runs vary by 15% on a busy machine and the moments after the rename must be hit too.
+  let duration = 0;
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now();
+    const full = await spawnCli(["compute", "--db", db, "--out", out, "--force", "--quiet"]).done;
+    duration = Math.max(duration, performance.now() - started);
+    if (full.code !== 0) throw new Error(`a full run failed: ${full.stderr}`);
+  }
 
   for (let trial = 1; trial <= trials; trial++) {
     const previous = sha256(out);

@@ -17,10 +17,15 @@ export function syntheticVector(model, text) {
 }
 
 // Run as a command: the --embed-cmd protocol; requests logged to $EMBED_LOG when set.
+// For the signal trials: $EMBED_DELAY_MS before each answer (a slow model), and
+// $EMBED_IGNORE_TERM=1 to ignore SIGTERM (only SIGKILL ends it).
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (process.env.EMBED_IGNORE_TERM === "1") process.on("SIGTERM", () => {});
+  const delay = Number(process.env.EMBED_DELAY_MS ?? 0);
   const lines = createInterface({ input: process.stdin });
   for await (const line of lines) {
     if (process.env.EMBED_LOG) appendFileSync(process.env.EMBED_LOG, `${line}\n`);
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     const { model, texts } = JSON.parse(line);
     process.stdout.write(`${JSON.stringify({ vectors: texts.map((t) => syntheticVector(model, t)) })}\n`);
   }
