@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makePanicDb } from "../support/makePanicDb.js";
 import { query } from "../support/readParquet.js";
 import { runCli } from "../support/runCli.js";
+import { plot } from "../plot/runPlot.js";
 import { T975 } from "../summary/independentSummary.js";
 import { distinctColours, readPng } from "../plot/pngPixels.js";
 import { xmlProblem } from "../plot/xmlCheck.js";
@@ -44,11 +45,6 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const fresh = (name: string) => join(mkdtempSync(join(dir, "case-")), name);
-const plot = async (args: string[]) => {
-  const r = await runCli(["plot", ...args]);
-  expect(r.code, r.stderr).toBe(0);
-  return r;
-};
 /** The series a mark kind draws: the value after "<title>: " in each mark's aria-label. */
 const series = (svg: string, mark: string, title: string) =>
   [...svg.matchAll(new RegExp(`<path aria-label="([^"]*)" role="graphics-symbol" aria-roledescription="${mark}"`, "g"))].map(

@@ -7,6 +7,7 @@ import { displayWidth } from "../../src/shortText.js";
 import { makePanicDb } from "../support/makePanicDb.js";
 import { query } from "../support/readParquet.js";
 import { runCli } from "../support/runCli.js";
+import { plot } from "../plot/runPlot.js";
 import { readPng, type Png } from "../plot/pngPixels.js";
 import { xmlProblem } from "../plot/xmlCheck.js";
 
@@ -45,11 +46,6 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const fresh = (name: string) => join(mkdtempSync(join(dir, "case-")), name);
-const plot = async (args: string[]) => {
-  const r = await runCli(["plot", ...args]);
-  expect(r.code, r.stderr).toBe(0);
-  return r;
-};
 const texts = (svg: string, role: string) =>
   [...svg.matchAll(new RegExp(`class="mark-text role-${role}"[^>]*>((?:<text[^>]*>(?:<title>[^<]*</title>)?[^<]*</text>)+)`, "g"))].flatMap((m) =>
     [...m[1]!.matchAll(/<text[^>]*>(?:<title>[^<]*<\/title>)?([^<]*)<\/text>/g)].map((t) => unescape(t[1]!)),
