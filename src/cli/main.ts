@@ -1,14 +1,14 @@
 import { Command, CommanderError } from "./commander.js";
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, PanicDriftError } from "../errors.js";
-import { VERSION } from "../version.js";
+import { PanicDriftError, EXIT_OK, EXIT_FAILURE, EXIT_USAGE } from "../common/errors.js";
+import { VERSION } from "../common/version.js";
 import { processIO, type CliIO } from "./cliIO.js";
-import { computeCommand } from "./computeCommand.js";
-import { promptsCommand } from "./promptsCommand.js";
-import { summaryCommand } from "./summaryCommand.js";
-import { plotCommand } from "./plotCommand.js";
+import { computeCommand } from "./commands/compute.js";
+import { promptsCommand } from "./commands/prompts.js";
+import { summaryCommand } from "./commands/summary.js";
+import { plotCommand } from "./commands/plot.js";
 import { printError } from "./messages.js";
 import { startCommandRun } from "./stopSignals.js";
-import { runInterruptCleanup } from "../interruptCleanup.js";
+import { runInterruptCleanup } from "../common/interruptCleanup.js";
 
 /**
  * Runs the CLI on `argv` (process.argv layout) and returns the exit code.
@@ -50,7 +50,7 @@ Examples:
       printError(io, usageMessage(error.message, "panic-drift"));
       return EXIT_USAGE;
     }
-    if (error instanceof PanicDriftError && error.code === "INTERRUPTED") {
+    if (error instanceof PanicDriftError && (error.code === "INTERRUPTED" || error.code === "TERMINATED")) {
       // Not an error: what the user asked for.
       io.stderr.write(`panic-drift: ${error.message}\n`);
       return error.exitCode;
@@ -96,7 +96,6 @@ function configure(command: Command, io: CliIO): Command {
     .exitOverride((error) => {
       if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") throw error;
       throw new PanicDriftError("USAGE", usageMessage(error.message, commandPath(command), error.code === "commander.excessArguments" ? command.args : []), {
-        exitCode: EXIT_USAGE,
         cause: error,
       });
     })

@@ -1,4 +1,4 @@
-import type { ComputeResult } from "../pipeline.js";
+import type { ComputeResult } from "../compute/plan.js";
 import { NULL_REASONS } from "../kernel/nullReason.js";
 
 const count = (n: number): string => n.toLocaleString("en-US");

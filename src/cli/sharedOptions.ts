@@ -1,20 +1,20 @@
 import type { Command } from "./commander.js";
-import { PanicDriftError, EXIT_USAGE } from "../errors.js";
-import type { SourceFilters } from "../sources/driftSource.js";
-import { DEFAULT_EXCLUDED_PROMPTS } from "../pipeline.js";
+import { usageError } from "../common/errors.js";
+import type { SourceFilters } from "../sources/sourceFilters.js";
+import { DEFAULT_EXCLUDED_PROMPTS } from "../compute/plan.js";
 import type { CliIO } from "./cliIO.js";
 
 /** --db, or $DATABASE_PATH; a usage error without either. */
 export function databaseOption(db: string | undefined, io: CliIO): string {
   const found = db ?? nonEmpty(io.env.DATABASE_PATH);
-  if (found === undefined) throw new PanicDriftError("USAGE", "missing --db FILE (or set DATABASE_PATH)", { exitCode: EXIT_USAGE });
+  if (found === undefined) throw usageError("missing --db FILE (or set DATABASE_PATH)");
   return found;
 }
 
 /** The prompts to leave out, from --exclude-prompt (repeatable) and --no-exclude. */
 export function excludedPrompts(excludePrompt: string[] | undefined, exclude: boolean): readonly string[] {
   if (excludePrompt !== undefined && !exclude) {
-    throw new PanicDriftError("USAGE", "--exclude-prompt and --no-exclude contradict each other: use one", { exitCode: EXIT_USAGE });
+    throw usageError("--exclude-prompt and --no-exclude contradict each other: use one");
   }
   return exclude ? (excludePrompt ?? DEFAULT_EXCLUDED_PROMPTS) : [];
 }

@@ -1,4 +1,4 @@
-import { runInterruptCleanup } from "../interruptCleanup.js";
+import { runInterruptCleanup } from "../common/interruptCleanup.js";
 import type { CliIO } from "./cliIO.js";
 
 type StopSignal = "SIGINT" | "SIGTERM";
@@ -81,7 +81,7 @@ export function startCommandRun(io: CliIO): CommandRun {
 function install(): void {
   if (installed) return;
   installed = true;
-  for (const signal of SIGNALS) process.on(signal, () => onSignal(signal));
+  for (const signal of SIGNALS) process.on(signal, () => { onSignal(signal); });
 }
 
 function onSignal(signal: StopSignal): void {
@@ -93,7 +93,7 @@ function onSignal(signal: StopSignal): void {
       return;
     }
     idleSignal = signal;
-    setTimeout(() => endNow(signal, undefined), STOP_BACKSTOP_MS).unref();
+    setTimeout(() => { endNow(signal, undefined); }, STOP_BACKSTOP_MS).unref();
     return;
   }
   if (state.received !== undefined || !state.cancellable) {
@@ -108,7 +108,7 @@ function onSignal(signal: StopSignal): void {
   }
   state.controller.abort(signal);
   // Unref'd: a run that unwinds lets the process exit before it fires.
-  state.backstop = setTimeout(() => endNow(signal, state), STOP_BACKSTOP_MS);
+  state.backstop = setTimeout(() => { endNow(signal, state); }, STOP_BACKSTOP_MS);
   state.backstop.unref();
 }
 

@@ -1,5 +1,5 @@
-import type { DriftedBatch } from "../driftStream.js";
-import { makeData, makeVector, RecordBatch, Schema, Struct, Type, Field, type Data, type Dictionary, type Utf8, type Vector } from "./arrow.js";
+import type { DriftedBatch } from "./driftedBatch.js";
+import { makeData, makeVector, RecordBatch, Schema, Struct, Type, type Field, type Data, type Dictionary, type Utf8, type Vector } from "./arrow.js";
 import { utf8Data } from "./arrowColumns.js";
 import { BATCH_FRAME_COLUMNS } from "./sourceBatch.js";
 
@@ -173,7 +173,7 @@ function stringAt(data: Data<Utf8>, row: number): string | null {
 const decoder = new TextDecoder();
 function decodeUtf8(data: Data<Utf8>, row: number): string {
   const offsets = data.valueOffsets;
-  return decoder.decode(data.values.subarray(offsets[row]!, offsets[row + 1]!));
+  return decoder.decode(data.values.subarray(offsets[row], offsets[row + 1]));
 }
 
 /** UTF-8 byte order (DuckDB's VARCHAR order), which UTF-16 `<` is not for astral characters. */
@@ -257,7 +257,7 @@ function gatherColumn(sources: readonly Data[], pick: Int32Array, row: Int32Arra
       return makeData({ type, length: n, nullCount: nulls, nullBitmap: bitmap, data: gatherIndices(indices, pick, row), dictionary });
     }
     // Per-batch dictionaries (models): re-encode over their union.
-    const { values, byPiece } = rankDictionaryValues(sources as Data<Dictionary<Utf8>>[]);
+    const { values, byPiece } = rankDictionaryValues(sources);
     const out = gatherRanks(indices, byPiece, valid, pick, row);
     return makeData({ type, length: n, nullCount: nulls, nullBitmap: bitmap, data: out, dictionary: makeVectorOf(values) });
   }
@@ -284,7 +284,7 @@ function gatherUtf8(offsetsOf: readonly Int32Array[], bytesOf: readonly Uint8Arr
     const from = offsetsOf[pick[i]!]!;
     const start = from[row[i]!]!;
     const end = from[row[i]! + 1]!;
-    if (end > start) bytes.set(bytesOf[pick[i]!]!.subarray(start, end), offsets[i]!);
+    if (end > start) bytes.set(bytesOf[pick[i]!]!.subarray(start, end), offsets[i]);
   }
   return { offsets, bytes };
 }

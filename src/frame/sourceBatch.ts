@@ -216,7 +216,7 @@ export class SourceBatchBuilder {
       nullCount: textNulls.nullCount,
       nullBitmap: textNulls.bitmap,
       valueOffsets: this.textOffsets.subarray(0, n + 1),
-      data: this.textBytes.subarray(0, this.textOffsets[n]!),
+      data: this.textBytes.subarray(0, this.textOffsets[n]),
     });
     for (const column of UUID_COLUMNS) {
       const { words, valid, other } = this.uuids[column];

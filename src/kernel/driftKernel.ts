@@ -2,6 +2,7 @@ import type { Metric } from "./metric.js";
 import { REASON_CODE } from "./nullReason.js";
 import type { PreparedReference } from "./preparedReference.js";
 import { VectorStatus } from "../frame/vectorStatus.js";
+import { sumOfSquares } from "./sumOfSquares.js";
 
 /** What the kernel needs from a source batch: flat float32 rows of one dimension. */
 export interface KernelInput {
@@ -94,31 +95,6 @@ export function driftKernel(
  * sum only in the last bits (both are float64 sums of float32 inputs).
  */
 
-/** Σ x² over one row (also what a reference is scaled by: see preparedReference.ts). */
-export function sumOfSquares(values: ArrayLike<number>, base: number, dimension: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  const end = base + dimension;
-  const end4 = base + (dimension & ~3);
-  let i = base;
-  for (; i < end4; i += 4) {
-    const x0 = values[i]!;
-    const x1 = values[i + 1]!;
-    const x2 = values[i + 2]!;
-    const x3 = values[i + 3]!;
-    s0 += x0 * x0;
-    s1 += x1 * x1;
-    s2 += x2 * x2;
-    s3 += x3 * x3;
-  }
-  for (; i < end; i++) {
-    const x = values[i]!;
-    s0 += x * x;
-  }
-  return s0 + s1 + (s2 + s3);
-}
 
 /** Σ (x·scale − u)² over one row: the squared distance between unit vectors. */
 function scaledDistanceSquared(values: Float32Array, base: number, dimension: number, scale: number, unit: Float64Array): number {

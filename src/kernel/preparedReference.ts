@@ -1,4 +1,4 @@
-import { sumOfSquares } from "./driftKernel.js";
+import { sumOfSquares } from "./sumOfSquares.js";
 
 /**
  * A reference vector made ready for the kernel once, not once per row: its

@@ -1,5 +1,5 @@
 import type { RecordBatch } from "../frame/arrow.js";
-import type { DriftedBatch } from "../driftStream.js";
+import type { DriftedBatch } from "../frame/driftedBatch.js";
 import { SortKeys } from "../frame/outputOrder.js";
 import { VectorStatus } from "../frame/vectorStatus.js";
 import type { BatchDrift } from "./batchDrift.js";

@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { extname, resolve } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
-import { PanicDriftError, EXIT_USAGE } from "../errors.js";
+import { PanicDriftError, usageError } from "../common/errors.js";
 import { AtomicOutput } from "../sink/atomicOutput.js";
 import { openDriftFrame } from "../summary/driftFrame.js";
 import { frameInputs, framePath, type FrameSource } from "../summary/framePath.js";
@@ -10,7 +10,7 @@ import { markPng, markSpec, markSvg } from "../sink/outputKind.js";
 import { groupColumns } from "../summary/groupColumns.js";
 import { readParquetFooter } from "../sink/parquetFooter.js";
 import { isMetric, METRIC_RANGE, METRICS, type Metric } from "../kernel/metric.js";
-import { shortTexts } from "../shortText.js";
+import { shortTexts } from "../common/shortText.js";
 import type { UndrawableText } from "./fonts.js";
 import { densityData, driftedRows, finalDriftHistogram, lineData, plotSeries } from "./plotData.js";
 import { histSpec, linesSpec, ridgeSpec, PALETTE_SIZE, seriesColours, type SpecLayout } from "./specs.js";
@@ -65,25 +65,24 @@ export interface PlotResult {
  * renders it headlessly to SVG (and PNG), and writes the files atomically.
  */
 export async function plotDrift(options: PlotOptions): Promise<PlotResult> {
-  const usage = (message: string) => new PanicDriftError("USAGE", message, { exitCode: EXIT_USAGE });
   const kind = options.kind ?? "lines";
-  if (!(PLOT_KINDS as readonly string[]).includes(kind)) throw usage(`--kind ${kind}: choose one of ${PLOT_KINDS.join(", ")}`);
+  if (!(PLOT_KINDS as readonly string[]).includes(kind)) throw usageError(`--kind ${kind}: choose one of ${PLOT_KINDS.join(", ")}`);
   const by = groupColumns(options.by ?? DEFAULT_PLOT_BY);
   const width = options.width ?? DEFAULT_PLOT_WIDTH;
   const height = options.height ?? DEFAULT_PLOT_HEIGHT;
   const scale = options.scale ?? 1;
   const top = options.top ?? PALETTE_SIZE;
-  if (!Number.isSafeInteger(top) || top < 1 || top > PALETTE_SIZE) throw usage(`--top ${top}: give a whole number of groups, 1 to ${PALETTE_SIZE} (the palette's colours)`);
+  if (!Number.isSafeInteger(top) || top < 1 || top > PALETTE_SIZE) throw usageError(`--top ${top}: give a whole number of groups, 1 to ${PALETTE_SIZE} (the palette's colours)`);
   for (const [name, value] of [["--width", width], ["--height", height]] as const) {
-    if (!Number.isSafeInteger(value) || value < 10 || value > 10_000) throw usage(`${name} ${value}: give whole pixels, 10 to 10000`);
+    if (!Number.isSafeInteger(value) || value < 10 || value > 10_000) throw usageError(`${name} ${value}: give whole pixels, 10 to 10000`);
   }
-  if (!Number.isFinite(scale) || scale <= 0 || scale > 16) throw usage(`--scale ${scale}: give a factor above 0, up to 16`);
+  if (!Number.isFinite(scale) || scale <= 0 || scale > 16) throw usageError(`--scale ${scale}: give a factor above 0, up to 16`);
   const out = options.out === undefined ? undefined : resolve(options.out);
   const specPath = options.spec === undefined ? undefined : resolve(options.spec);
-  if (out === undefined && specPath === undefined) throw usage("missing --out FILE.svg or FILE.png (or --spec FILE.json for the Vega-Lite spec alone)");
+  if (out === undefined && specPath === undefined) throw usageError("missing --out FILE.svg or FILE.png (or --spec FILE.json for the Vega-Lite spec alone)");
   const picture = out === undefined ? undefined : pictureFormat(out);
-  if (out !== undefined && picture === undefined) throw usage(`--out ${options.out}: the picture's name must end in .svg or .png`);
-  if (out !== undefined && out === specPath) throw usage(`--out and --spec are the same file ${out}: give two names`);
+  if (out !== undefined && picture === undefined) throw usageError(`--out ${options.out}: the picture's name must end in .svg or .png`);
+  if (out !== undefined && out === specPath) throw usageError(`--out and --spec are the same file ${out}: give two names`);
   const source = framePath(options);
   const policy = (label: string): OutputPolicy => ({ kind: "plot", label, remedy: `choose another ${label}`, inputs: frameInputs(source), overwrite: options.overwrite === true });
   // Before anything is read: outputs aimed at an input, or at files panic-drift did not write.

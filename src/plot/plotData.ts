@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { sqlString } from "../sink/tableFile.js";
+import { sqlString } from "../common/text.js";
 import { ident, type FrameColumnName } from "../summary/groupColumns.js";
 import { perRunSql } from "../summary/summarySql.js";
 import { createTQuantileTable } from "../summary/tInterval.js";
@@ -198,7 +198,7 @@ export async function finalDriftHistogram(connection: DuckDBConnection, by: read
 }
 
 async function readRows(connection: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
-  return (await connection.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+  return (await connection.runAndReadAll(sql)).getRowObjectsJson();
 }
 
 function nullableNumber(value: unknown): number | null {

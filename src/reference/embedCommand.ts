@@ -15,11 +15,12 @@ import { spawn } from "node:child_process";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { constants } from "node:os";
 
-import { PanicDriftError } from "../errors.js";
-import { onInterrupt } from "../interruptCleanup.js";
+import { PanicDriftError, usageError } from "../common/errors.js";
+import { onInterrupt } from "../common/interruptCleanup.js";
 import type { Embedder } from "./embedder.js";
-import { describeValue, firstLine, oneLine, preview } from "./messageText.js";
-import { checkNumber, usage } from "./optionChecks.js";
+import { describeValue, oneLine, preview } from "./messageText.js";
+import { firstLine } from "../common/text.js";
+import { checkNumber } from "./optionChecks.js";
 
 export interface CommandEmbedderOptions {
   /** Texts per request line (default 64). */
@@ -118,7 +119,7 @@ export class CommandEmbedder implements Embedder {
 
   constructor(command: string, options: CommandEmbedderOptions = {}) {
     if (command.trim() === "") {
-      throw usage('The embedding command is empty; pass a shell command such as "python embed.py".');
+      throw usageError('The embedding command is empty; pass a shell command such as "python embed.py".');
     }
     this.command = command;
     this.source = `cmd:${command}`;
@@ -168,7 +169,7 @@ export class CommandEmbedder implements Embedder {
       return Promise.reject(this.report());
     }
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.onTimeout(), this.timeoutMs);
+      const timer = setTimeout(() => { this.onTimeout(); }, this.timeoutMs);
       this.pending = { batch, resolve, reject, timer };
       child.stdin.write(requestLine(batch));
     });
@@ -184,7 +185,7 @@ export class CommandEmbedder implements Embedder {
     }
     this.child = child;
     // Should the process have to end at once (a second Ctrl-C), the command and what it started go with it.
-    this.forgetGroup = onInterrupt(() => this.signal(child, "SIGKILL"));
+    this.forgetGroup = onInterrupt(() => { this.signal(child, "SIGKILL"); });
     let markGone: () => void = () => undefined;
     this.gone = new Promise((resolve) => {
       markGone = resolve;
@@ -246,7 +247,7 @@ export class CommandEmbedder implements Embedder {
 
     // setEncoding keeps a character split across chunks whole.
     child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (chunk: string) => this.onStdout(chunk));
+    child.stdout.on("data", (chunk: string) => { this.onStdout(chunk); });
     child.stderr.setEncoding("utf8");
     child.stderr.on("data", (chunk: string) => {
       this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_CHARS);

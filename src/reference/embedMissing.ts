@@ -5,11 +5,11 @@ import type { Embedder } from "./embedder.js";
 import { CommandEmbedder } from "./embedCommand.js";
 import { ServerEmbedder } from "./embedServer.js";
 import { embedSourceFor, type EmbedSpec } from "./embedSpec.js";
-import type { PromptVector } from "./promptVector.js";
+import type { PromptVector } from "../frame/promptVector.js";
 import { readReferenceCache, writeReferenceCache, type CachedVector } from "./referenceCache.js";
 import { referenceCachePath } from "./referenceCacheFile.js";
-import { ReferenceResolver } from "./referenceResolver.js";
-import { throwIfInterrupted, whenInterrupted } from "../interruptCleanup.js";
+import { ReferenceResolver, type ReferenceVectors } from "./referenceResolver.js";
+import { throwIfInterrupted, whenInterrupted } from "../common/interruptCleanup.js";
 
 /**
  * The reference vectors of the reference cache that count for `spec`,
@@ -21,7 +21,8 @@ import { throwIfInterrupted, whenInterrupted } from "../interruptCleanup.js";
  */
 export async function embedMissingReferences(
   source: DriftSource,
-  userVectors: readonly PromptVector[],
+  /** What already supplies references (the cache aside): the user's file, the input's own. */
+  known: ReferenceVectors,
   spec: EmbedSpec,
   output: string,
   excludePrompts: ReadonlySet<string>,
@@ -34,10 +35,10 @@ export async function embedMissingReferences(
   // A file there that is not a cache of ours is replaced only with --overwrite (the guard has refused it otherwise).
   const cached = existingOutputKind(cachePath) === "reference cache" || !cachePolicy.overwrite ? await readReferenceCache(cachePath) : [];
   const current = cached.filter((c) => c.source === embedSourceFor(spec, c.embeddingModel));
-  const known = new ReferenceResolver([...current, ...userVectors]);
+  const resolver = new ReferenceResolver({ ...known, cache: current });
   const promptsByModel = new Map<string, string[]>();
   for (const pair of source.pairCounts(excludePrompts)) {
-    if (pair.rowsWithVector === 0 || known.resolve(pair) !== undefined) continue;
+    if (pair.rowsWithVector === 0 || resolver.resolve(pair) !== undefined) continue;
     const prompts = promptsByModel.get(pair.embeddingModel) ?? [];
     prompts.push(pair.initialPrompt);
     promptsByModel.set(pair.embeddingModel, prompts);

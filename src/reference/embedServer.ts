@@ -4,10 +4,10 @@
  * The server is someone else's program, so every answer is checked before a
  * vector leaves this file, and the API key is kept out of every message.
  */
-import { PanicDriftError } from "../errors.js";
+import { PanicDriftError, usageError } from "../common/errors.js";
 import type { Embedder } from "./embedder.js";
 import { describeValue, oneLine, preview } from "./messageText.js";
-import { checkNumber, usage } from "./optionChecks.js";
+import { checkNumber } from "./optionChecks.js";
 
 export interface ServerEmbedderOptions {
   /** The API base as OpenAI clients take it, e.g. `http://localhost:11434/v1`; a trailing slash is fine. */
@@ -128,7 +128,7 @@ export class ServerEmbedder implements Embedder {
       timedOut = true;
       request.abort();
     }, this.timeoutMs);
-    const onClose = (): void => request.abort();
+    const onClose = (): void => { request.abort(); };
     this.closing.signal.addEventListener("abort", onClose);
 
     let status: number;
@@ -353,13 +353,13 @@ export function parseModelMappings(values: readonly string[]): Map<string, strin
     const serverModel = eq < 0 ? "" : value.slice(eq + 1).trim();
     if (eq < 0 || name === "" || serverModel === "") {
       const problem = eq < 0 ? 'has no "="' : name === "" ? "has no model name before the =" : "has no server model after the =";
-      throw usage(
+      throw usageError(
         `model mapping ${preview(value, 60)} ${problem}: write NAME=SERVER_MODEL, e.g. nomic-embed-text=nomic-embed-text:v1.5`,
       );
     }
     const prior = mappings.get(name);
     if (prior !== undefined && prior !== serverModel) {
-      throw usage(
+      throw usageError(
         `model ${JSON.stringify(name)} is mapped to both ${JSON.stringify(prior)} and ${JSON.stringify(serverModel)}: keep one mapping`,
       );
     }
@@ -383,14 +383,14 @@ function parseBaseUrl(baseUrl: string): BaseUrl {
   try {
     url = new URL(baseUrl);
   } catch {
-    throw usage(`embedding server URL ${preview(baseUrl, 60)} is not a URL: pass the API base, e.g. http://localhost:11434/v1`);
+    throw usageError(`embedding server URL ${preview(baseUrl, 60)} is not a URL: pass the API base, e.g. http://localhost:11434/v1`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw usage(`embedding server URL ${preview(baseUrl, 60)} is not http or https: pass the API base, e.g. http://localhost:11434/v1`);
+    throw usageError(`embedding server URL ${preview(baseUrl, 60)} is not http or https: pass the API base, e.g. http://localhost:11434/v1`);
   }
   // fetch refuses such URLs, and the source string would carry the password into the cache.
   if (url.username !== "" || url.password !== "") {
-    throw usage("embedding server URL has a user name or password in it: remove it and pass the key as the API key instead");
+    throw usageError("embedding server URL has a user name or password in it: remove it and pass the key as the API key instead");
   }
   return { origin: url.origin, path: url.pathname.replace(/\/+$/, ""), search: url.search };
 }
@@ -401,7 +401,7 @@ function checkApiKey(apiKey: string | undefined): string | undefined {
   if (key === undefined || key === "") return undefined;
   // fetch would reject the header with the key quoted in its error.
   if (!/^[\x21-\x7e]+$/.test(key)) {
-    throw usage("The embedding server API key has a space, control or non-ASCII character in it; check the key.");
+    throw usageError("The embedding server API key has a space, control or non-ASCII character in it; check the key.");
   }
   return key;
 }

@@ -12,11 +12,12 @@ import { extname, join, resolve } from "node:path";
 // DuckDB is loaded only for .csv and .parquet files (it takes a while to load).
 import type { DuckDBConnection, DuckDBInstance, DuckDBResultReader } from "@duckdb/node-api";
 
-import { PanicDriftError } from "../errors.js";
-import { whenInterrupted } from "../interruptCleanup.js";
-import { NotRegularFileError, notRegularFile, readRegularFile } from "../regularFile.js";
-import type { PromptVector } from "./promptVector.js";
-import { describeValue, firstLine, preview } from "./messageText.js";
+import { PanicDriftError } from "../common/errors.js";
+import { whenInterrupted } from "../common/interruptCleanup.js";
+import { NotRegularFileError, notRegularFile, readRegularFile } from "../common/regularFile.js";
+import { pairKey, type PromptVector } from "../frame/promptVector.js";
+import { describeValue, preview } from "./messageText.js";
+import { firstLine } from "../common/text.js";
 
 type Layout = "json" | "csv" | "parquet";
 
@@ -216,7 +217,7 @@ async function withDuckDb<T>(
       await copyFile(duckPath, copy);
       duckPath = copy;
     }
-    const { DuckDBInstance } = (await import("../duckdb.js")).duckdbApi;
+    const { DuckDBInstance } = (await import("../common/duckdb.js")).duckdbApi;
     // Never reach for the network to fetch an extension: csv and parquet are built in.
     instance = await DuckDBInstance.create(":memory:", {
       autoinstall_known_extensions: "false",
@@ -224,7 +225,7 @@ async function withDuckDb<T>(
     });
     conn = await instance.connect();
     const opened = conn;
-    const stopListening = whenInterrupted(signal, () => opened.interrupt());
+    const stopListening = whenInterrupted(signal, () => { opened.interrupt(); });
     try {
       return await body(conn, duckPath);
     } finally {
@@ -450,7 +451,7 @@ function validate(entries: readonly Located[], file: string): PromptVector[] {
       );
     }
 
-    const key = JSON.stringify([pv.initialPrompt, pv.embeddingModel]);
+    const key = pairKey(pv.initialPrompt, pv.embeddingModel);
     const prior = seen.get(key);
     if (prior === undefined) {
       seen.set(key, { vector: pv.vector, where });

@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
-import { PanicDriftError } from "../errors.js";
+import { PanicDriftError } from "../common/errors.js";
 import type { OutputPolicy } from "../sink/outputGuard.js";
-import { sqlString, writeTableFile } from "../sink/tableFile.js";
-import type { PromptVector } from "./promptVector.js";
+import { writeTableFile } from "../sink/tableFile.js";
+import { sqlString } from "../common/text.js";
+import type { PromptVector } from "../frame/promptVector.js";
 
 /**
  * A reference vector obtained from an embedder, with where it came from
@@ -15,7 +16,7 @@ export interface CachedVector extends PromptVector {
 export async function readReferenceCache(path: string): Promise<CachedVector[]> {
   if (!existsSync(path)) return [];
   // Loaded on use: a library importing panic-drift does not pay for DuckDB until it needs it.
-  const { DuckDBInstance } = (await import("../duckdb.js")).duckdbApi;
+  const { DuckDBInstance } = (await import("../common/duckdb.js")).duckdbApi;
   const instance = await DuckDBInstance.create(":memory:", { threads: "1", autoinstall_known_extensions: "false", autoload_known_extensions: "false" });
   const connection = await instance.connect();
   try {

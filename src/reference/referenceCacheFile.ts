@@ -1,7 +1,7 @@
 // Light: read by the up-to-date check.
 import { createHash } from "node:crypto";
-import { PanicDriftError } from "../errors.js";
-import { NotRegularFileError, readRegularFileSync } from "../regularFile.js";
+import { PanicDriftError } from "../common/errors.js";
+import { NotRegularFileError, readRegularFileSync } from "../common/regularFile.js";
 import type { OutputPolicy, ProtectedInput } from "../sink/outputGuard.js";
 
 /**

@@ -1,14 +1,24 @@
 import { createHash } from "node:crypto";
 import type { ReferencePair } from "../frame/referencePairs.js";
 import { builtinEmbedding } from "./builtinEmbedders.js";
-import type { PromptVector } from "./promptVector.js";
+import { pairKey, type PromptVector } from "../frame/promptVector.js";
 
 /** Where a reference vector came from, in order of precedence. */
-export type ReferenceOrigin = "file" | "stored" | "builtin";
+export type ReferenceOrigin = "file" | "stored" | "cache" | "builtin";
 
 export interface ResolvedReference {
   readonly vector: ArrayLike<number>;
   readonly origin: ReferenceOrigin;
+}
+
+/** The vectors that can supply a reference, by origin (the built-ins need none). */
+export interface ReferenceVectors {
+  /** The user's --prompt-vectors file. */
+  readonly file?: readonly PromptVector[];
+  /** What the input stores itself (a parquet export's prompt rows). */
+  readonly stored?: readonly PromptVector[];
+  /** The reference cache's vectors from the embedder in use (--embed-*). */
+  readonly cache?: readonly PromptVector[];
 }
 
 /**
@@ -18,38 +28,37 @@ export interface ResolvedReference {
 export const BUILTIN_EMBEDDERS_VERSION = "panic-tda-dummy-1";
 
 /**
- * Finds the reference vector of a (prompt, model) pair: the user's
- * --prompt-vectors file first, then the vectors the input stores itself (a
- * parquet export's prompt rows), then the bit-exact built-in test embedders.
+ * Finds the reference vector of a (prompt, model) pair; the one place that
+ * says which origin wins: the user's --prompt-vectors file, then the vectors
+ * the input stores itself, then the reference cache (what --embed-* fetched),
+ * then the bit-exact built-in test embedders.
  */
 export class ReferenceResolver {
-  private readonly fromFile: Map<string, Map<string, Float64Array>>;
-  private readonly stored: Map<string, Map<string, Float64Array>>;
+  private readonly byOrigin: readonly (readonly [ReferenceOrigin, Map<string, Float64Array>])[];
 
-  constructor(fileVectors: readonly PromptVector[] = [], storedVectors: readonly PromptVector[] = []) {
-    this.fromFile = byPrompt(fileVectors);
-    this.stored = byPrompt(storedVectors);
+  constructor(vectors: ReferenceVectors = {}) {
+    this.byOrigin = [
+      ["file", byPair(vectors.file)],
+      ["stored", byPair(vectors.stored)],
+      ["cache", byPair(vectors.cache)],
+    ];
   }
 
   resolve(pair: ReferencePair): ResolvedReference | undefined {
-    const file = this.fromFile.get(pair.initialPrompt)?.get(pair.embeddingModel);
-    if (file !== undefined) return { vector: file, origin: "file" };
-    const stored = this.stored.get(pair.initialPrompt)?.get(pair.embeddingModel);
-    if (stored !== undefined) return { vector: stored, origin: "stored" };
+    const key = pairKey(pair.initialPrompt, pair.embeddingModel);
+    for (const [origin, vectors] of this.byOrigin) {
+      const vector = vectors.get(key);
+      if (vector !== undefined) return { vector, origin };
+    }
     const builtin = builtinEmbedding(pair.embeddingModel, pair.initialPrompt);
     if (builtin !== undefined) return { vector: builtin, origin: "builtin" };
     return undefined;
   }
 }
 
-function byPrompt(vectors: readonly PromptVector[]): Map<string, Map<string, Float64Array>> {
-  const map = new Map<string, Map<string, Float64Array>>();
-  for (const v of vectors) {
-    let byModel = map.get(v.initialPrompt);
-    if (byModel === undefined) map.set(v.initialPrompt, (byModel = new Map()));
-    byModel.set(v.embeddingModel, v.vector);
-  }
-  return map;
+/** Later vectors of a pair replace earlier ones. */
+function byPair(vectors: readonly PromptVector[] = []): Map<string, Float64Array> {
+  return new Map(vectors.map((v) => [pairKey(v.initialPrompt, v.embeddingModel), v.vector]));
 }
 
 /**

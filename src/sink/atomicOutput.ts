@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, openSync, readdirSync, renameSync, rmSync, fsyncSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { PanicDriftError } from "../errors.js";
-import { onInterrupt } from "../interruptCleanup.js";
-import { processAlive } from "../processAlive.js";
+import { PanicDriftError } from "../common/errors.js";
+import { onInterrupt } from "../common/interruptCleanup.js";
+import { processAlive } from "../common/processAlive.js";
 import { guardOutput, type OutputPolicy } from "./outputGuard.js";
 
 /**
@@ -25,7 +25,7 @@ export class AtomicOutput {
   private constructor(target: string, temporary: string) {
     this.target = target;
     this.temporary = temporary;
-    this.unregister = onInterrupt(() => rmSync(temporary, { force: true }));
+    this.unregister = onInterrupt(() => { rmSync(temporary, { force: true }); });
   }
 
   static begin(target: string, policy: OutputPolicy): AtomicOutput {

@@ -86,7 +86,7 @@ export function cacheMetadataOf(footer: ParquetFooter | undefined): Partial<Cach
     else if (key.startsWith(PREFIX)) found[key.slice(PREFIX.length)] = value;
   }
   // Without its result (an older layout, or damaged) the file is recomputed.
-  return found.rows === undefined ? undefined : (found as Partial<CacheMetadata>);
+  return found.rows === undefined ? undefined : (found);
 }
 
 /** True when every setting recorded in the file equals the current one (`ignore` aside). */

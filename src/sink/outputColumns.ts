@@ -1,5 +1,5 @@
 import type { DuckDBType } from "@duckdb/node-api";
-import { duckdbApi } from "../duckdb.js";
+import { duckdbApi } from "../common/duckdb.js";
 import { OUTPUT_COLUMN_NAMES, type OutputColumn } from "../frame/frameColumns.js";
 
 const { BIGINT, DOUBLE, TIMESTAMP, VARCHAR } = duckdbApi;

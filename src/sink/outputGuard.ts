@@ -1,7 +1,7 @@
 // Light: compute runs it before taking the output's lock.
 import { realpathSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { PanicDriftError } from "../errors.js";
+import { PanicDriftError } from "../common/errors.js";
 import { existingOutputKind, type OutputKind } from "./outputKind.js";
 
 /** A file a command reads: no output of that command may ever replace it. */

@@ -1,6 +1,6 @@
 // Light: the output guard runs before anything heavy loads.
 import { closeSync, readSync, statSync } from "node:fs";
-import { openRegularFileSync, readRegularFileSync } from "../regularFile.js";
+import { openRegularFileSync, readRegularFileSync } from "../common/regularFile.js";
 import { crc32 } from "node:zlib";
 import { readParquetFooter } from "./parquetFooter.js";
 

@@ -4,10 +4,10 @@ import { closeSync, lstatSync, openSync, realpathSync, rmSync, statSync, writeSy
 import { createServer, type Server } from "node:net";
 import { hostname } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
-import { EXIT_LOCKED, PanicDriftError } from "../errors.js";
-import { interruptibleDelay, onInterrupt, throwIfInterrupted } from "../interruptCleanup.js";
-import { processAlive } from "../processAlive.js";
-import { readRegularFileSync } from "../regularFile.js";
+import { PanicDriftError } from "../common/errors.js";
+import { interruptibleDelay, onInterrupt, throwIfInterrupted } from "../common/interruptCleanup.js";
+import { processAlive } from "../common/processAlive.js";
+import { readRegularFileSync } from "../common/regularFile.js";
 
 /** How often a waiting run looks at the lock again. */
 const POLL_MILLISECONDS = 100;
@@ -59,7 +59,7 @@ export class OutputLock {
       if (mutex !== "busy") {
         const taken = takeFile(path, mutex !== undefined);
         if (taken === "created") {
-          return new OutputLock(path, mutex, onInterrupt(() => rmSync(path, { force: true })));
+          return new OutputLock(path, mutex, onInterrupt(() => { rmSync(path, { force: true }); }));
         }
         mutex?.close();
         if (taken === "unusable") return undefined;
@@ -67,9 +67,7 @@ export class OutputLock {
       if (performance.now() >= deadline) {
         const owner = readOwner(path);
         const who = typeof owner === "object" ? `another panic-drift (pid ${owner.pid} on ${owner.host}, since ${owner.started})` : "another run";
-        throw new PanicDriftError("OUTPUT_LOCKED", `${who} is writing ${target} (lock ${path}): let it finish, or pass --wait SECONDS to wait for it`, {
-          exitCode: EXIT_LOCKED,
-        });
+        throw new PanicDriftError("OUTPUT_LOCKED", `${who} is writing ${target} (lock ${path}): let it finish, or pass --wait SECONDS to wait for it`);
       }
       await interruptibleDelay(POLL_MILLISECONDS, signal);
     }
@@ -128,7 +126,7 @@ function bindHostMutex(path: string): Promise<Server | "busy" | undefined> {
   if (process.platform !== "linux") return Promise.resolve(undefined);
   return new Promise((resolve) => {
     const server = createServer();
-    server.once("error", (error: NodeJS.ErrnoException) => resolve(error.code === "EADDRINUSE" ? "busy" : undefined));
+    server.once("error", (error: NodeJS.ErrnoException) => { resolve(error.code === "EADDRINUSE" ? "busy" : undefined); });
     server.listen(`\0panic-drift-lock-${createHash("sha256").update(realLockPath(path)).digest("hex")}`, () => {
       // Never keeps the process alive: the lock lasts as long as the run does.
       server.unref();

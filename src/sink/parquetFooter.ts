@@ -1,7 +1,7 @@
 // Light: read by the up-to-date check and by the output guard, before DuckDB loads.
 import { parquetMetadata } from "hyparquet/src/metadata.js";
 import { closeSync, fstatSync, readSync } from "node:fs";
-import { openRegularFileSync } from "../regularFile.js";
+import { openRegularFileSync } from "../common/regularFile.js";
 
 /** What panic-drift reads of a parquet footer: the key-value metadata and the top-level column names. */
 export interface ParquetFooter {

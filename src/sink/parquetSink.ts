@@ -4,16 +4,17 @@ import type { Data, Dictionary, Utf8 } from "apache-arrow";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { DriftedBatch, DriftStream } from "../driftStream.js";
-import { PanicDriftError } from "../errors.js";
-import { onInterrupt, throwIfInterrupted, whenInterrupted } from "../interruptCleanup.js";
+import type { DriftedBatch, DriftedBatches } from "../frame/driftedBatch.js";
+import { PanicDriftError } from "../common/errors.js";
+import { onInterrupt, throwIfInterrupted, whenInterrupted } from "../common/interruptCleanup.js";
 import { RUN_COLUMNS, type RunTable } from "../frame/runTable.js";
-import { duckdbApi, duckdbBindings } from "../duckdb.js";
+import { duckdbApi, duckdbBindings } from "../common/duckdb.js";
 import { AtomicOutput } from "./atomicOutput.js";
 import type { OutputPolicy } from "./outputGuard.js";
 import { RESULT_KEY } from "./cacheMetadata.js";
 import { OUTPUT_COLUMNS, type OutputColumn } from "./outputColumns.js";
 import { fillResultSlot, resultPlaceholder } from "./resultSlot.js";
+import { firstLine, sqlString } from "../common/text.js";
 
 const { BIGINT, DOUBLE, INTEGER, TIMESTAMP, UUID, VARCHAR, DuckDBTableFunction } = duckdbApi;
 
@@ -102,7 +103,7 @@ export class ParquetSink {
     private readonly connection: DuckDBConnection,
     private readonly spillDir: string,
   ) {
-    this.unregister = onInterrupt(() => rmSync(spillDir, { recursive: true, force: true }));
+    this.unregister = onInterrupt(() => { rmSync(spillDir, { recursive: true, force: true }); });
   }
 
   static async open(target: string, policy: OutputPolicy, options: ParquetSinkOptions = {}): Promise<ParquetSink> {
@@ -143,7 +144,7 @@ export class ParquetSink {
    * `onBatch` is called after each batch. Returns the rows written.
    */
   async write(
-    stream: DriftStream,
+    stream: DriftedBatches,
     runs: RunTable,
     metadata: Readonly<Record<string, string>>,
     onBatch?: () => void,
@@ -152,7 +153,7 @@ export class ParquetSink {
     let streamError: unknown;
     const { signal } = options;
     // Stopped: DuckDB ends the query at its next check (sorting, merging, writing), and the table function throws on its next call.
-    const stopListening = whenInterrupted(signal, () => this.connection.interrupt());
+    const stopListening = whenInterrupted(signal, () => { this.connection.interrupt(); });
     try {
       await this.setRunVariables(runs);
       const frame = new FrameScan(stream, onBatch, signal);
@@ -307,7 +308,7 @@ class FrameScan {
   private finished = false;
 
   constructor(
-    private readonly stream: DriftStream,
+    private readonly stream: DriftedBatches,
     private readonly onBatch: (() => void) | undefined,
     private readonly signal: AbortSignal | undefined,
   ) {}
@@ -328,7 +329,7 @@ class FrameScan {
     }
     const rows = Math.min(CHUNK_ROWS, this.current.batch.numRows - this.offset);
     output.rowCount = rows;
-    SCAN_COLUMNS.forEach(([, type], index) => fillColumn(output, index, type, this.columns[index]!, this.offset, rows));
+    SCAN_COLUMNS.forEach(([, type], index) => { fillColumn(output, index, type, this.columns[index]!, this.offset, rows); });
     this.offset += rows;
   }
 }
@@ -357,7 +358,7 @@ function fillColumn(chunk: DuckDBDataChunk, index: number, type: DuckDBType, dat
     if (values === undefined) {
       const utf8 = dictionary.data[0]!;
       values = [];
-      for (let k = 0; k < utf8.length; k++) values.push(utf8.getValid(k) ? utf8.values.subarray(utf8.valueOffsets[k]!, utf8.valueOffsets[k + 1]!) : null);
+      for (let k = 0; k < utf8.length; k++) values.push(utf8.getValid(k) ? utf8.values.subarray(utf8.valueOffsets[k], utf8.valueOffsets[k + 1]) : null);
       encoded.set(dictionary, values);
     }
     const indices = (data as Data<Dictionary<Utf8>>).values as Int32Array;
@@ -372,7 +373,7 @@ function fillColumn(chunk: DuckDBDataChunk, index: number, type: DuckDBType, dat
     const bytes = utf8.values;
     for (let i = 0; i < rows; i++) {
       const row = start + i;
-      if (utf8.getValid(row)) duckdbBindings.vector_assign_string_element_len(vector, i, bytes.subarray(offsets[row]!, offsets[row + 1]!));
+      if (utf8.getValid(row)) duckdbBindings.vector_assign_string_element_len(vector, i, bytes.subarray(offsets[row], offsets[row + 1]));
     }
     copyValidity(vector, data, start, rows);
   } else {
@@ -399,15 +400,9 @@ function copyValidity(vector: duckdb.Vector, data: Data, start: number, rows: nu
   duckdbBindings.copy_data_to_vector_validity(vector, 0, mask.buffer, 0, mask.byteLength);
 }
 
-function sqlString(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
-}
 
 /** What to do when the disk (or the file-size limit) is full. */
 function spaceAdvice(error: unknown): string {
   return /No space left|File too large|ENOSPC|EFBIG/i.test(String(error)) ? ": free space on that disk (or raise the file-size limit), or choose another --out" : "";
 }
 
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
-}

@@ -2,10 +2,11 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
-import { PanicDriftError } from "../errors.js";
+import { PanicDriftError } from "../common/errors.js";
 import { AtomicOutput } from "./atomicOutput.js";
 import type { OutputPolicy } from "./outputGuard.js";
 import { kindMetadata } from "./outputKind.js";
+import { firstLine, sqlString } from "../common/text.js";
 
 export const TABLE_FORMATS = ["csv", "json", "parquet"] as const;
 export type TableFormat = (typeof TABLE_FORMATS)[number];
@@ -88,7 +89,7 @@ function formatOptions(format: TableFormat): string {
 
 async function withTable(columns: readonly TableColumn[], rows: readonly TableCell[][], body: (connection: DuckDBConnection) => Promise<void>): Promise<void> {
   // Loaded on use: a library importing panic-drift does not pay for DuckDB until it needs it.
-  const { DuckDBInstance: Instance, LIST, DOUBLE } = (await import("../duckdb.js")).duckdbApi;
+  const { DuckDBInstance: Instance, LIST, DOUBLE } = (await import("../common/duckdb.js")).duckdbApi;
   let instance: DuckDBInstance | undefined;
   let connection: DuckDBConnection | undefined;
   try {
@@ -115,10 +116,4 @@ async function withTable(columns: readonly TableColumn[], rows: readonly TableCe
   }
 }
 
-export function sqlString(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
-}
 
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
-}

@@ -1,6 +1,6 @@
 import { realpathSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { EXPORT_FILES } from "./parquetExportProtocol.js";
+import { EXPORT_FILES } from "./export/exportTables.js";
 
 /** A file an input consists of, for the output guard (sink/outputGuard.ts: ProtectedInput). */
 export interface InputFile {

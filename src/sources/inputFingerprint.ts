@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { EXPORT_FILES } from "./parquetExportProtocol.js";
+import { EXPORT_FILES } from "./export/exportTables.js";
 
 /**
  * A cheap identity of the input's current content, stored in the output

@@ -1,9 +1,10 @@
-import type { DriftSource, SourceFilters } from "./driftSource.js";
-import { isDirectory, ParquetExportSource } from "./parquetExport.js";
-import { openReadOnlySqlite } from "./sqliteFile.js";
-import { detectLayout } from "./sqliteLayouts.js";
-import { tableNames } from "./sqliteSchema.js";
-import { SqliteDriftSource } from "./sqliteSource.js";
+import type { DriftSource } from "./driftSource.js";
+import type { SourceFilters } from "./sourceFilters.js";
+import { isDirectory, ParquetExportSource } from "./export/parquetExport.js";
+import { openReadOnlySqlite } from "./sqlite/sqliteFile.js";
+import { detectLayout } from "./sqlite/sqliteLayouts.js";
+import { tableNames } from "./sqlite/sqliteSchema.js";
+import { SqliteDriftSource } from "./sqlite/sqliteSource.js";
 
 export interface OpenSourceOptions {
   /** SQLite: open as immutable (read-only media; see openReadOnlySqlite). */

@@ -1,7 +1,7 @@
 import type { RunRecord } from "../frame/runTable.js";
 import { hyphenateUuid } from "../frame/uuidText.js";
-import { PanicDriftError } from "../errors.js";
-import { idKey, type SourceFilters } from "./driftSource.js";
+import { PanicDriftError } from "../common/errors.js";
+import { idKey, type SourceFilters } from "./sourceFilters.js";
 import { networkPath } from "./networkPath.js";
 
 /** A run as a source stores it (its id as stored), as the frame shows it, and its key in the output's run order. */

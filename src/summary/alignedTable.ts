@@ -1,4 +1,4 @@
-import { displayWidth } from "../shortText.js";
+import { displayWidth } from "../common/shortText.js";
 
 /** A result column as DuckDB typed it. */
 export interface ResultColumn {

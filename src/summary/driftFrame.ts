@@ -1,10 +1,11 @@
 import { closeSync, statSync } from "node:fs";
-import { notRegularFile, openRegularFileSync } from "../regularFile.js";
+import { notRegularFile, openRegularFileSync } from "../common/regularFile.js";
 import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
-import { PanicDriftError } from "../errors.js";
-import { sqlString } from "../sink/tableFile.js";
+import { PanicDriftError } from "../common/errors.js";
+import { sqlString } from "../common/text.js";
 import type { FramePath } from "./framePath.js";
 import { FRAME_COLUMN_NAMES } from "./groupColumns.js";
+import { firstLine } from "../common/text.js";
 
 /** A drift frame opened in DuckDB as the view `frame`, checked to have the frame's columns. */
 export interface DriftFrame {
@@ -28,7 +29,7 @@ const NUMERIC_COLUMNS: Readonly<Record<string, readonly string[]>> = {
 export async function openDriftFrame(source: FramePath): Promise<DriftFrame> {
   const { path } = source;
   checkReadable(source);
-  const { DuckDBInstance: Instance } = (await import("../duckdb.js")).duckdbApi;
+  const { DuckDBInstance: Instance } = (await import("../common/duckdb.js")).duckdbApi;
   let instance: DuckDBInstance | undefined;
   let connection: DuckDBConnection | undefined;
   try {
@@ -97,6 +98,3 @@ function checkReadable(source: FramePath): void {
   }
 }
 
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "";
-}

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
-import { PanicDriftError, EXIT_USAGE } from "../errors.js";
-import { defaultOutputPath } from "../pipeline.js";
+import { usageError } from "../common/errors.js";
+import { defaultOutputPath } from "../sink/defaultFramePath.js";
 import { inputFiles } from "../sources/inputFiles.js";
 import type { ProtectedInput } from "../sink/outputGuard.js";
 
@@ -21,11 +21,11 @@ export interface FramePath {
 /** The frame's absolute path: `frame`, or compute's default output for `db`; one of the two. */
 export function framePath(source: FrameSource): FramePath {
   if (source.frame !== undefined && source.db !== undefined) {
-    throw new PanicDriftError("USAGE", "--in and --db contradict each other: give the frame with --in, or the database whose frame it is with --db", { exitCode: EXIT_USAGE });
+    throw usageError("--in and --db contradict each other: give the frame with --in, or the database whose frame it is with --db");
   }
   if (source.frame !== undefined) return { path: resolve(source.frame) };
   if (source.db !== undefined) return { path: resolve(defaultOutputPath(source.db)), db: source.db };
-  throw new PanicDriftError("USAGE", "missing --in FILE.parquet (or --db FILE, or set DATABASE_PATH, for the frame compute writes beside it)", { exitCode: EXIT_USAGE });
+  throw usageError("missing --in FILE.parquet (or --db FILE, or set DATABASE_PATH, for the frame compute writes beside it)");
 }
 
 /** What a summary or plot reads, which its outputs must never replace: the frame, and the database it was named by. */

@@ -1,4 +1,4 @@
-import { PanicDriftError, EXIT_USAGE } from "../errors.js";
+import { usageError } from "../common/errors.js";
 import { OUTPUT_COLUMN_NAMES, type OutputColumn } from "../frame/frameColumns.js";
 
 /** The drift frame's columns, in order (from a module that loads nothing). */
@@ -9,12 +9,12 @@ export type FrameColumnName = OutputColumn;
 export function groupColumns(by: string | readonly string[]): FrameColumnName[] {
   const names = (typeof by === "string" ? [by] : by).flatMap((b) => b.split(",")).map((n) => n.trim());
   const allowed = FRAME_COLUMN_NAMES.join(", ");
-  if (names.every((n) => n === "")) throw new PanicDriftError("USAGE", `--by needs at least one column: ${allowed}`, { exitCode: EXIT_USAGE });
+  if (names.every((n) => n === "")) throw usageError(`--by needs at least one column: ${allowed}`);
   const columns: FrameColumnName[] = [];
   for (const name of names) {
     if (name === "") continue;
     if (!(FRAME_COLUMN_NAMES as readonly string[]).includes(name)) {
-      throw new PanicDriftError("USAGE", `--by: unknown column '${name}': allowed are ${allowed} (comma-separated)`, { exitCode: EXIT_USAGE });
+      throw usageError(`--by: unknown column '${name}': allowed are ${allowed} (comma-separated)`);
     }
     if (!columns.includes(name as FrameColumnName)) columns.push(name as FrameColumnName);
   }

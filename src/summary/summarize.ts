@@ -1,5 +1,5 @@
 import { extname, resolve } from "node:path";
-import { PanicDriftError, EXIT_USAGE } from "../errors.js";
+import { usageError } from "../common/errors.js";
 import { AtomicOutput } from "../sink/atomicOutput.js";
 import { alignedTable, type ResultCell, type ResultColumn } from "./alignedTable.js";
 import { TABLE_WIDTH, terminalTable } from "./terminalTable.js";
@@ -66,12 +66,11 @@ export async function summarizeDrift(options: SummaryOptions): Promise<SummaryRe
   const by = groupColumns(options.by ?? DEFAULT_SUMMARY_BY);
   const threshold = options.threshold ?? DEFAULT_THRESHOLD;
   const minSteps = options.minSteps ?? 0;
-  const usage = (message: string) => new PanicDriftError("USAGE", message, { exitCode: EXIT_USAGE });
-  if (!Number.isFinite(threshold)) throw usage(`--threshold ${threshold} is not a number`);
-  if (!Number.isSafeInteger(minSteps) || minSteps < 0) throw usage(`--min-steps ${minSteps}: give a whole number of steps, 0 or more`);
+  if (!Number.isFinite(threshold)) throw usageError(`--threshold ${threshold} is not a number`);
+  if (!Number.isSafeInteger(minSteps) || minSteps < 0) throw usageError(`--min-steps ${minSteps}: give a whole number of steps, 0 or more`);
   const out = options.out === undefined ? undefined : resolve(options.out);
   const format = options.format ?? (out === undefined ? undefined : (resultFormatFromPath(out) ?? "csv"));
-  if (format === "parquet" && out === undefined) throw usage("--format parquet needs --out FILE (parquet is not written to a terminal)");
+  if (format === "parquet" && out === undefined) throw usageError("--format parquet needs --out FILE (parquet is not written to a terminal)");
   const source = framePath(options);
   const policy: OutputPolicy = { kind: "summary table", label: "--out", remedy: "choose another --out", inputs: frameInputs(source), overwrite: options.overwrite === true };
   // Before anything is read: an output aimed at an input, or at a file panic-drift did not write.

@@ -1,4 +1,4 @@
-import { displayWidth, shortText, shortTexts } from "../shortText.js";
+import { displayWidth, shortText, shortTexts } from "../common/shortText.js";
 import type { ResultCell, ResultColumn } from "./alignedTable.js";
 import { STATISTICS, type Statistic } from "./summarySql.js";
 

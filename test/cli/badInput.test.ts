@@ -24,7 +24,7 @@ beforeAll(() => {
   clean = join(dir, "clean.sqlite");
   makePanicDb(clean, { runs: 3, steps: 8, embeddingModels: [{ name: "Dummy", dim: 768 }, { name: "Dummy2", dim: 768 }] });
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
 
 const fresh = (name: string) => join(mkdtempSync(join(dir, "case-")), name);
 const file = (name: string, content: string | Buffer) => {
@@ -103,7 +103,7 @@ describe("bad input, wide: each case one line on stderr, its exit code, nothing 
       expect(lines[0]).toMatch(/^panic-drift: (error: [a-z'-]|interrupted)/);
       expect(lines[0]).not.toMatch(/\.$/);
     }
-    if (dbHash) expect(sha256(db!)).toBe(dbHash);
+    if (dbHash) expect(sha256(db)).toBe(dbHash);
     expect(readdirSync(dir, { recursive: true }).filter((f) => String(f).includes(".tmp-"))).toEqual([]);
   });
 
@@ -130,7 +130,7 @@ describe("bad input that needs a process of its own", () => {
 
     // With reader threads too: the same error, and the process ends (a failed sink stops the readers).
     const script = fresh("parallel.mts");
-    const pipeline = fileURLToPath(new URL("../../src/pipeline.ts", import.meta.url));
+    const pipeline = fileURLToPath(new URL("../../src/compute/computeDrift.ts", import.meta.url));
     writeFileSync(
       script,
       `process.on("SIGXFSZ", () => {});

@@ -23,7 +23,7 @@ beforeAll(() => {
   makePanicDb(unreferenced, { runs: 3, steps: 6, embeddingModels: [{ name: "Dummy", dim: 768 }, { name: "Nomic", dim: 768 }] });
 });
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
 
 const fresh = (name: string) => join(mkdtempSync(join(dir, "case-")), name);
 const oneLine = (s: string) => s.trimEnd().split("\n");

@@ -13,7 +13,7 @@ let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "pd-progress-"));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
 
 const person = { quiet: false, json: false };
 const tty = (columns: number | undefined, rows: number | undefined = 24) => ({ isTTY: true, columns, rows });
@@ -51,7 +51,7 @@ describe("the spinner", () => {
     const write = (s: string) => (writes.push(s), true);
     Object.assign(stream, { write });
     const written = () => writes.reduce((n, s) => n + s.length, 0);
-    return { io: { stdout: { write, isTTY: false }, stderr: stream as unknown as CliIO["stderr"], env: {} }, stream, writes, written };
+    return { io: { stdout: { write, isTTY: false }, stderr: stream, env: {} }, stream, writes, written };
   }
 
   it("stops for good when the terminal is resized to nothing, and its text never wraps", async () => {
@@ -92,7 +92,7 @@ describe.skipIf(!hasScript)("compute on a pseudo-terminal (script)", () => {
       timedOut = true;
       child.kill("SIGKILL");
     }, 60_000);
-    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => { resolve(c); }));
     clearTimeout(timer);
     return { code, output, timedOut };
   }

@@ -18,7 +18,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "pd-signals-"));
   scenarios = await makeSignalScenarios(dir);
 }, 300_000);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
 
 /** Moments spread evenly over the window, from 1/2n to (2n-1)/2n of it. */
 const spread = (n: number) => {

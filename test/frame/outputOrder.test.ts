@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { DriftedBatch } from "../../src/driftStream.js";
+import type { DriftedBatch } from "../../src/frame/driftedBatch.js";
 import { Float64, type Data } from "../../src/frame/arrow.js";
 import { nullableData } from "../../src/frame/arrowColumns.js";
 import { compareUtf8, inOutputOrder } from "../../src/frame/outputOrder.js";
@@ -60,7 +60,7 @@ function piecesOf(cases: Case[], size: number, runs: RunTable): DriftedBatch[] {
     chunk.forEach((c, i) => {
       const row: SourceRow = {
         id: c.id,
-        invocation_id: `${(start + i).toString(16).padStart(32, "0")}`,
+        invocation_id: (start + i).toString(16).padStart(32, "0"),
         embedding_model: c.model,
         started_at: c.started,
         completed_at: null,

@@ -58,7 +58,7 @@ describe("driftKernel: NULL reasons land on their own row", () => {
     ];
     const status = Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, VectorStatus.null, VectorStatus.badLength, VectorStatus.notBlob]);
     const values = new Float32Array(status.length * dim);
-    rows.forEach((row, i) => values.set(row, i * dim));
+    rows.forEach((row, i) => { values.set(row, i * dim); });
     const referenceKey = Int32Array.from([0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0]);
     const references = [prepareReference([1, 0, 0]), undefined, prepareReference([0, 0, 0]), prepareReference([1, 0])];
     const out = driftKernel({ rows: status.length, dimension: dim, values, status, referenceKey }, references, "euclid");

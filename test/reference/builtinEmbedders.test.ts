@@ -23,7 +23,7 @@ const MODELS = ["Dummy", "Dummy2", "DummyText", "DummyText2"] as const;
 function leBytes(v: Float32Array): Uint8Array {
   const out = new Uint8Array(v.length * 4);
   const view = new DataView(out.buffer);
-  v.forEach((x, i) => view.setFloat32(i * 4, x, true));
+  v.forEach((x, i) => { view.setFloat32(i * 4, x, true); });
   return out;
 }
 

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
-import { PanicDriftError } from "../../src/errors.js";
-import { runInterruptCleanup } from "../../src/interruptCleanup.js";
+import { PanicDriftError } from "../../src/common/errors.js";
+import { runInterruptCleanup } from "../../src/common/interruptCleanup.js";
 import { CommandEmbedder } from "../../src/reference/embedCommand.js";
 import type { CommandEmbedderOptions } from "../../src/reference/embedCommand.js";
 

@@ -4,8 +4,8 @@ import type { AddressInfo } from "node:net";
 import { inspect } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
-import { PanicDriftError } from "../../src/errors.js";
-import type { ErrorCode } from "../../src/errors.js";
+import { PanicDriftError } from "../../src/common/errors.js";
+import type { ErrorCode } from "../../src/common/errors.js";
 import { parseModelMappings, ServerEmbedder } from "../../src/reference/embedServer.js";
 import type { ServerEmbedderOptions } from "../../src/reference/embedServer.js";
 
@@ -38,7 +38,7 @@ function vectorFor(text: string, dim = 4): number[] {
 
 function base64Of(values: readonly number[]): string {
   const view = new DataView(new ArrayBuffer(values.length * 4));
-  values.forEach((x, i) => view.setFloat32(i * 4, x, true));
+  values.forEach((x, i) => { view.setFloat32(i * 4, x, true); });
   return Buffer.from(view.buffer).toString("base64");
 }
 
@@ -200,7 +200,7 @@ describe("ServerEmbedder: retries", () => {
   });
 
   it("gives up after maxAttempts when every answer is 500", async () => {
-    handler = (_request, res) => send(res, 500, { error: { message: "CUDA out of memory" } });
+    handler = (_request, res) => { send(res, 500, { error: { message: "CUDA out of memory" } }); };
     const err = await failure(embedder({ maxAttempts: 3 }).embed("m", ["a"]));
     expect(requests).toHaveLength(3);
     expect(err.message).toMatch(/HTTP 500 \("CUDA out of memory"\) \(gave up after 3 attempts\): .*check its log/);
@@ -232,15 +232,14 @@ describe("ServerEmbedder: retries", () => {
   });
 
   it("fails at once on a 400, quoting the server's message", async () => {
-    handler = (_request, res) =>
-      send(res, 400, { error: { message: "input is too long for this model", type: "invalid_request_error" } });
+    handler = (_request, res) => { send(res, 400, { error: { message: "input is too long for this model", type: "invalid_request_error" } }); };
     const err = await failure(embedder().embed("m", ["a"]));
     expect(requests).toHaveLength(1);
     expect(err.message).toMatch(/HTTP 400 \("input is too long for this model"\): check that the server serves model "m"/);
   });
 
   it("fails at once on a 401, pointing at the key", async () => {
-    handler = (_request, res) => send(res, 401, { error: "Unauthorized" });
+    handler = (_request, res) => { send(res, 401, { error: "Unauthorized" }); };
     const err = await failure(embedder({ apiKey: API_KEY }).embed("m", ["a"]));
     expect(requests).toHaveLength(1);
     expect(err.message).toMatch(/HTTP 401 \("Unauthorized"\): check the API key/);
@@ -267,9 +266,9 @@ describe("ServerEmbedder: retries", () => {
 
 describe("ServerEmbedder: invalid answers", () => {
   const cases: [string, Handler, RegExp][] = [
-    ["non-JSON", (_r, res) => send(res, 200, "<html>It works!</html>"), /the answer is not JSON \(it starts "<html>It works!<\/html>"\)/],
-    ["JSON that is not an object", (_r, res) => send(res, 200, [1, 2]), /the answer is an array, not a JSON object/],
-    ["no data", (_r, res) => send(res, 200, { embeddings: [] }), /"data" is missing, not an array/],
+    ["non-JSON", (_r, res) => { send(res, 200, "<html>It works!</html>"); }, /the answer is not JSON \(it starts "<html>It works!<\/html>"\)/],
+    ["JSON that is not an object", (_r, res) => { send(res, 200, [1, 2]); }, /the answer is an array, not a JSON object/],
+    ["no data", (_r, res) => { send(res, 200, { embeddings: [] }); }, /"data" is missing, not an array/],
     ["too few entries", okHandler("base64", (data) => data.slice(1)), /the answer has 1 embeddings for 2 texts/],
     ["too many entries", okHandler("base64", (data) => [...data, data[0]]), /the answer has 3 embeddings for 2 texts/],
     [
@@ -309,8 +308,7 @@ describe("ServerEmbedder: invalid answers", () => {
     ],
     [
       "a number too large for float64",
-      (_r, res) =>
-        send(res, 200, '{"data": [{"index": 0, "embedding": [1, 2]}, {"index": 1, "embedding": [1, 1e400]}]}'),
+      (_r, res) => { send(res, 200, '{"data": [{"index": 0, "embedding": [1, 2]}, {"index": 1, "embedding": [1, 1e400]}]}'); },
       /data\[1\] \(index 1\) embedding\[1\] is Infinity, not a finite number/,
     ],
     [
@@ -364,7 +362,7 @@ describe("ServerEmbedder: invalid answers", () => {
 
 describe("ServerEmbedder: messages", () => {
   it("names the URL, both model names, the batch and its first text, cut to 60 characters", async () => {
-    handler = (_request, res) => send(res, 400, { error: { message: "model not found" } });
+    handler = (_request, res) => { send(res, 400, { error: { message: "model not found" } }); };
     const longText = `${"x".repeat(100)}\nsecond line`;
     const e = embedder({ models: new Map([["nomic-embed-text", "nomic-embed-text:v1.5"]]), batchSize: 2 });
     const err = await failure(e.embed("nomic-embed-text", [longText, "b", "c"]));
@@ -379,13 +377,13 @@ describe("ServerEmbedder: messages", () => {
   it("never shows the API key, even when the server echoes it back", async () => {
     const echo = (request: Received): string => `bad header authorization: ${String(request.headers["authorization"])}`;
     const servers: Handler[] = [
-      (request, res) => send(res, 400, { error: { message: echo(request) } }),
-      (request, res) => send(res, 401, { error: echo(request) }),
-      (request, res) => send(res, 500, { message: echo(request) }),
-      (request, res) => send(res, 422, `<html>${echo(request)}</html>`),
+      (request, res) => { send(res, 400, { error: { message: echo(request) } }); },
+      (request, res) => { send(res, 401, { error: echo(request) }); },
+      (request, res) => { send(res, 500, { message: echo(request) }); },
+      (request, res) => { send(res, 422, `<html>${echo(request)}</html>`); },
       // The 200-character cut falls inside the key: no piece of it may be left behind.
-      (request, res) => send(res, 403, `${"-".repeat(160)} ${echo(request)}`),
-      (request, res) => send(res, 200, `${echo(request)} is not JSON`),
+      (request, res) => { send(res, 403, `${"-".repeat(160)} ${echo(request)}`); },
+      (request, res) => { send(res, 200, `${echo(request)} is not JSON`); },
     ];
     for (const serve of servers) {
       handler = serve;

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DuckDBInstance } from "@duckdb/node-api";
 import type { DuckDBConnection } from "@duckdb/node-api";
 
-import { PanicDriftError } from "../../src/errors.js";
-import type { ErrorCode } from "../../src/errors.js";
-import type { PromptVector } from "../../src/reference/promptVector.js";
+import { PanicDriftError } from "../../src/common/errors.js";
+import type { ErrorCode } from "../../src/common/errors.js";
+import type { PromptVector } from "../../src/frame/promptVector.js";
 import { readPromptVectorsFile } from "../../src/reference/promptVectorsFile.js";
 
 interface Row {

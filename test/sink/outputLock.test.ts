@@ -15,7 +15,7 @@ beforeAll(() => {
   db = join(dir, "tiny.sqlite");
   makePanicDb(db, { runs: 2, steps: 4 });
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
 
 const entry = fileURLToPath(new URL("../support/cliOnSignal.ts", import.meta.url));
 const tsx = fileURLToPath(new URL("../../node_modules/tsx/dist/esm/index.mjs", import.meta.url));
@@ -29,7 +29,7 @@ function cliOnSignal(go: string, args: string[]): Promise<{ code: number | null;
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.on("close", (code) => { resolve({ code, stdout, stderr }); });
   });
 }
 

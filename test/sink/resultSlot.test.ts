@@ -10,7 +10,7 @@ let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "pd-slot-"));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
 
 const settings = {
   format: "2",
@@ -100,7 +100,7 @@ describe("the result slot", () => {
     const path = join(dir, "other.parquet");
     await writeWithSlot(path, resultPlaceholder());
     const before = readFileSync(path);
-    expect(() => fillResultSlot(path, resultPlaceholder(), "{}")).toThrow(/slot/);
+    expect(() => { fillResultSlot(path, resultPlaceholder(), "{}"); }).toThrow(/slot/);
     expect(readFileSync(path).equals(before)).toBe(true);
   });
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { computeDrift } from "../../src/pipeline.js";
+import { computeDrift } from "../../src/compute/computeDrift.js";
 import { makePanicDb, type PanicDbOptions } from "../support/makePanicDb.js";
 import { makePanicExport } from "../support/makePanicExport.js";
 import { readFrame } from "../support/readParquet.js";
@@ -30,7 +30,7 @@ const OPTIONS: PanicDbOptions = {
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "pd-cross-"));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
 
 describe("the same experiment in every layout", () => {
   it("gives the same frame from first- and second-generation SQLite and from the parquet export", async () => {

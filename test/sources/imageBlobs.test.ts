@@ -26,7 +26,7 @@ let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "pd-images-"));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
 
 const LAYOUTS: [PanicDbLayout, { invocation: string; image: string; indexes: string }][] = [
   ["gen1", { invocation: "invocation", image: "IMAGE", indexes: "DROP INDEX ix_invocation_run_id; DROP INDEX ix_embedding_invocation_id;" }],

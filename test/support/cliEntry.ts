@@ -5,7 +5,7 @@
 import Database from "better-sqlite3";
 import { runMain } from "../../src/cli/main.js";
 // Loaded (below) before the CLI would load it: set what src/sources/sqliteFile.ts sets first.
-import "../../src/sources/sqliteFile.js";
+import "../../src/sources/sqlite/sqliteFile.js";
 
 const uid = process.env.PANIC_DRIFT_TEST_UID;
 if (uid !== undefined) {

@@ -5,8 +5,8 @@
 // what a race between them needs.
 import { existsSync, writeFileSync } from "node:fs";
 import { main } from "../../src/cli/main.js";
-import "../../src/pipeline.js";
-import "../../src/computeRun.js";
+import "../../src/compute/computeDrift.js";
+import "../../src/compute/driftRun.js";
 
 const go = process.argv[2]!;
 writeFileSync(`${go}.ready-${process.pid}`, "");

@@ -67,7 +67,7 @@ export function replay(db: Database.Database, from: number, to: number): void {
 }
 
 if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split("/").pop()!)) {
-  const db = new Database(process.argv[2]!);
+  const db = new Database(process.argv[2]);
   db.pragma("journal_mode = WAL");
   db.pragma("busy_timeout = 5000");
   let k = 0;

@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { computeDrift } from "../../src/pipeline.js";
+import { computeDrift } from "../../src/compute/computeDrift.js";
 import { readCacheMetadata } from "../../src/sink/cacheMetadata.js";
 import { query } from "./readParquet.js";
 
@@ -19,9 +19,9 @@ export const CLI_ENTRY = fileURLToPath(new URL("./cliEntry.ts", import.meta.url)
 export function spawnCli(args: string[]): { child: ReturnType<typeof spawn>; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> } {
   const child = spawn(process.execPath, ["--import", "tsx", CLI_ENTRY, ...args], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
-  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
-    child.on("exit", (code, signal) => resolve({ code, signal, stderr })),
+    child.on("exit", (code, signal) => { resolve({ code, signal, stderr }); }),
   );
   return { child, done };
 }

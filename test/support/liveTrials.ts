@@ -11,7 +11,7 @@ import { fork } from "node:child_process";
 import { copyFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { computeDrift } from "../../src/pipeline.js";
+import { computeDrift } from "../../src/compute/computeDrift.js";
 import { replay } from "./engineWriter.js";
 import { readFrame } from "./readParquet.js";
 

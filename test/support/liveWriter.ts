@@ -2,7 +2,7 @@
 // (far faster than panic-tda does) until killed. Usage: liveWriter.ts DB
 import Database from "better-sqlite3";
 
-const db = new Database(process.argv[2]!);
+const db = new Database(process.argv[2]);
 db.pragma("journal_mode = WAL");
 db.pragma("busy_timeout = 5000");
 const invocations = db.prepare("SELECT id FROM invocation WHERE type = 'TEXT'").pluck().all() as string[];

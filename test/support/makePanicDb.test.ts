@@ -252,7 +252,7 @@ describe("drift oracle", () => {
     writeFileSync(refs, JSON.stringify([{ initial_prompt: "known", embedding_model: "Tiny", vector: [1, 0, 0] }]));
     const got = runOracle(path, ["--prompt-vectors", refs]).map((r) => r.semantic_drift!);
     const want = [0, Math.SQRT2, 2, Math.sqrt(2 - Math.SQRT2), 0, Math.sqrt(2 - 2 * (2 / Math.sqrt(56)))];
-    got.forEach((d, i) => expect(d).toBeCloseTo(want[i]!, 6));
+    got.forEach((d, i) => { expect(d).toBeCloseTo(want[i]!, 6); });
 
     // base64 float32 references; [2,4,6] against [1,2,3] is 0.
     const b64 = Buffer.from(Float32Array.from([1, 2, 3]).buffer).toString("base64");

@@ -358,7 +358,7 @@ async function writeTable(
   const append = () => {
     const chunk = duckdb.create_data_chunk(types);
     duckdb.data_chunk_set_size(chunk, slice.length);
-    columns.forEach(([, type], c) => fillVector(duckdb.data_chunk_get_vector(chunk, c), type, slice.map((r) => r[c] ?? null)));
+    columns.forEach(([, type], c) => { fillVector(duckdb.data_chunk_get_vector(chunk, c), type, slice.map((r) => r[c] ?? null)); });
     duckdb.append_data_chunk(appender, chunk);
     count += slice.length;
     slice = [];

@@ -6,7 +6,7 @@ export async function query(sql: string, params: string[] = []): Promise<Record<
   const connection = await instance.connect();
   try {
     const reader = await connection.runAndReadAll(sql, params);
-    return reader.getRowObjectsJson() as Record<string, unknown>[];
+    return reader.getRowObjectsJson();
   } finally {
     connection.closeSync();
     instance.closeSync();

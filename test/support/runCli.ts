@@ -24,7 +24,7 @@ export async function runCli(args: string[], env: Record<string, string | undefi
       write: (s: string) => ((stderr += s), true),
       // What a terminal's WriteStream offers a spinner; the output is only captured.
       ...(tty ? { columns: 80, cursorTo: () => true, clearLine: () => true, moveCursor: () => true } : {}),
-    }) as unknown as CliIO["stderr"],
+    }),
     env: { NO_COLOR: "1", ...env },
   };
   const code = await main(["node", "panic-drift", ...args], io);

@@ -65,8 +65,8 @@ interface Ended {
 function start(args: string[], env: Record<string, string>): { child: ReturnType<typeof spawn>; ended: Promise<Ended> } {
   const child = spawn(process.execPath, ["--import", "tsx", CLI_ENTRY, ...args], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } });
   let stderr = "";
-  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const ended = new Promise<Ended>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal, stderr, at: performance.now() })));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const ended = new Promise<Ended>((resolve) => child.on("exit", (code, signal) => { resolve({ code, signal, stderr, at: performance.now() }); }));
   return { child, ended };
 }
 
@@ -256,7 +256,7 @@ export interface SignalScenarios {
  * text steps × 2 models embeddings in the big one: 250 runs make 50,000).
  */
 export async function makeSignalScenarios(dir: string, runs = 250): Promise<SignalScenarios> {
-  const { computeDrift } = await import("../../src/pipeline.js");
+  const { computeDrift } = await import("../../src/compute/computeDrift.js");
   const { makePanicDb } = await import("./makePanicDb.js");
   const { replay } = await import("./engineWriter.js");
   const { default: Database } = await import("better-sqlite3");
@@ -271,7 +271,7 @@ export async function makeSignalScenarios(dir: string, runs = 250): Promise<Sign
   const keep = async (db: string, out: string) => {
     await computeDrift({ db, out, force: true });
     copyFileSync(out, `${out}.old`);
-    return () => copyFileSync(`${out}.old`, out);
+    return () => { copyFileSync(`${out}.old`, out); };
   };
   const compute = join(dir, "compute.parquet");
   const restoreCompute = await keep(big, compute);
@@ -336,7 +336,7 @@ export async function makeSignalScenarios(dir: string, runs = 250): Promise<Sign
         // Held by a live process of this host (this one): the run waits.
         writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() }));
       },
-      beforeNext: () => rmSync(lock, { force: true }),
+      beforeNext: () => { rmSync(lock, { force: true }); },
     },
     stubbornEmbedder: stubborn,
   };

@@ -1,7 +1,0 @@
-/** One reference vector: the embedding of `initialPrompt` by `embeddingModel`. */
-export interface PromptVector {
-  initialPrompt: string;
-  embeddingModel: string;
-  /** Held in float64: the kernel works in float64, and file vectors may be float64. */
-  vector: Float64Array;
-}
