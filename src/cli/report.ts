@@ -1,5 +1,6 @@
 import type { ComputeResult } from "../compute/plan.js";
 import { NULL_REASONS } from "../kernel/nullReason.js";
+import { FULL_RECOMPUTE_REASONS } from "../compute/update/fullRecomputeReason.js";
 
 const count = (n: number): string => n.toLocaleString("en-US");
 
@@ -17,7 +18,10 @@ export function summaryLine(result: ComputeResult): string {
     const { recomputed_runs: recomputed, kept_runs: kept } = result.updated;
     return `updated ${detail} (metric ${result.metric}; ${count(recomputed)} run${recomputed === 1 ? "" : "s"} recomputed, ${count(kept)} kept) in ${seconds} → ${result.output}`;
   }
-  return `computed ${detail} (metric ${result.metric}) in ${seconds} → ${result.output}`;
+  const reason = result.full_recompute_reason;
+  // Said only when an earlier output existed and could not simply be updated: the user may have expected an update.
+  const why = reason === undefined || reason === "forced" || reason === "no_earlier_output" ? "" : `; not an update: ${FULL_RECOMPUTE_REASONS[reason]}`;
+  return `computed ${detail} (metric ${result.metric}${why}) in ${seconds} → ${result.output}`;
 }
 
 /** The object `--json` prints: stable keys, numbers as numbers. */
@@ -31,6 +35,7 @@ export function jsonReport(result: ComputeResult): string {
     metric: result.metric,
     warnings: result.warnings,
     seconds: Number(result.seconds.toFixed(3)),
+    ...(result.full_recompute_reason === undefined ? {} : { full_recompute_reason: result.full_recompute_reason }),
     ...(result.updated === undefined
       ? {}
       : {

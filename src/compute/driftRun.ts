@@ -12,6 +12,7 @@ import { readPromptVectorsFile } from "../reference/promptVectorsFile.js";
 import { referenceCachePolicy } from "../reference/referenceCacheFile.js";
 import { ReferenceResolver, type ReferenceVectors } from "../reference/referenceResolver.js";
 import { incrementalUpdate, type IncrementalUpdate } from "./update/incrementalUpdate.js";
+import type { FullRecomputeReason } from "./update/fullRecomputeReason.js";
 import { runTalliesJson, type DriftTally } from "../kernel/driftTally.js";
 import { readCacheMetadata, resultJson, settingsKeyValue, settingsMatch, SNAPSHOT_KEY, type CacheSettings } from "../sink/cacheMetadata.js";
 import type { DriftSource } from "../sources/driftSource.js";
@@ -64,12 +65,14 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
     };
 
     let update: IncrementalUpdate | undefined;
+    let fullReason: FullRecomputeReason = "forced";
     let checkSeconds = 0;
     if (!options.force) {
       if (found !== undefined && settingsMatch(found, settings)) return upToDateResult(found, output, metric, started);
       const checking = performance.now();
       const planned = incrementalUpdate(found, settings, source, output);
-      if (typeof planned !== "string") update = planned;
+      if (typeof planned === "string") fullReason = planned;
+      else update = planned;
       checkSeconds = (performance.now() - checking) / 1000;
     }
     // What the next update compares against (taken inside the read snapshot, before reading).
@@ -114,6 +117,7 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
             null_reasons: JSON.stringify(counts.nullReasons),
             warnings: JSON.stringify(warnings),
             run_tallies: snapshot === undefined ? undefined : runTalliesJson(tally.runs),
+            bad_timestamps: snapshot === undefined ? undefined : String(stream.badTimestamps()),
           },
         ),
       );
@@ -127,7 +131,7 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
         warnings,
         seconds: (performance.now() - started) / 1000,
         ...(update === undefined
-          ? {}
+          ? { full_recompute_reason: fullReason }
           : { updated: { recomputed_runs: update.recomputed, kept_runs: update.kept, check_seconds: checkSeconds, write_seconds: writeSeconds } }),
       };
     } catch (error) {

@@ -16,6 +16,7 @@ import { PanicDriftError } from "../common/errors.js";
 import { VERSION } from "../common/version.js";
 import { readRegularFileSync } from "../common/regularFile.js";
 import { parseJson } from "../common/text.js";
+import type { FullRecomputeReason } from "./update/fullRecomputeReason.js";
 
 /** Upstream's junk test prompts, left out unless told otherwise. */
 export const DEFAULT_EXCLUDED_PROMPTS: readonly string[] = ["yeah", "nah"];
@@ -96,6 +97,8 @@ export interface ComputeResult {
    * writing the new file (reading the recomputed runs included).
    */
   updated?: { recomputed_runs: number; kept_runs: number; check_seconds: number; write_seconds: number };
+  /** Present when a compute read everything (no update): why (see FULL_RECOMPUTE_REASONS). */
+  full_recompute_reason?: FullRecomputeReason;
 }
 
 /** Reader threads started early, and whether the run took them over. */

@@ -35,6 +35,8 @@ export interface CacheResult {
   warnings: string;
   /** JSON object: run index (in `snapshot`'s runs) → that run's RunTally; absent when it did not fit. */
   run_tallies?: string;
+  /** Embedding rows with an unreadable timestamp, over all readers; recorded with run_tallies. */
+  bad_timestamps?: string;
 }
 
 /** JSON of the SnapshotState the file was computed from (what an incremental update compares). */
@@ -64,6 +66,7 @@ export function resultJson(result: CacheResult): string {
     null_reasons: JSON.parse(result.null_reasons) as unknown,
     warnings: JSON.parse(result.warnings) as unknown,
     ...(result.run_tallies === undefined ? {} : { run_tallies: JSON.parse(result.run_tallies) as unknown }),
+    ...(result.bad_timestamps === undefined ? {} : { bad_timestamps: Number(result.bad_timestamps) }),
   });
 }
 
@@ -121,7 +124,8 @@ function parseResult(value: string): Partial<CacheResult> {
     };
     if (Object.values(found).some((v) => v === undefined)) return {};
     const tallies = text(parsed.run_tallies, "object");
-    return { ...(found as CacheResult), ...(tallies === undefined ? {} : { run_tallies: tallies }) };
+    const badTimestamps = text(parsed.bad_timestamps, "number");
+    return { ...(found as CacheResult), ...(tallies === undefined ? {} : { run_tallies: tallies }), ...(badTimestamps === undefined ? {} : { bad_timestamps: badTimestamps }) };
   } catch {
     return {};
   }

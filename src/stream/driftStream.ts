@@ -14,6 +14,8 @@ export interface DriftStream extends DriftedBatches {
   /** Complete once `next()` has returned undefined. */
   tally(): DriftTally;
   warnings(): string[];
+  /** Embedding rows with an unreadable timestamp so far, over all readers (complete once `next()` has returned undefined). */
+  badTimestamps(): number;
   /** Stops early (threads ended); only needed when `next()` is not run to its end. */
   close(): Promise<void>;
 }
@@ -83,11 +85,6 @@ export function scanWarnings(source: DriftSource, badTimestamps: number): string
   return warnings;
 }
 
-/** Whether a warning is the one about unreadable timestamps (counted per reader, not per run). */
-export function isBadTimestampsWarning(warning: string): boolean {
-  return warning.includes("have a started_at/completed_at that is not");
-}
-
 /** Source and kernel on this thread, unit after unit. */
 export function localDriftStream(source: DriftSource, options: DriftStreamOptions): DriftStream {
   const pairs = new ReferencePairs();
@@ -107,6 +104,7 @@ export function localDriftStream(source: DriftSource, options: DriftStreamOption
     progress: () => source.progress(),
     tally: () => kernel.tally,
     warnings: () => scanWarnings(source, source.badTimestamps),
+    badTimestamps: () => source.badTimestamps,
     close: async () => {
       batches.return(undefined);
     },

@@ -285,6 +285,7 @@ export function workerDriftStream(source: DriftSource, options: WorkerStreamOpti
       ),
     tally: () => tally,
     warnings: () => scanWarnings(source, badTimestamps),
+    badTimestamps: () => badTimestamps,
     close: stopAll,
   };
 }

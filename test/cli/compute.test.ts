@@ -96,7 +96,8 @@ describe("compute on a database", () => {
     expect(first.stderr).toBe("");
     expect(oneLine(first.stdout)).toHaveLength(1);
     const report = JSON.parse(first.stdout);
-    expect(Object.keys(report)).toEqual(["status", "output", "rows", "rows_with_drift", "null_reasons", "metric", "warnings", "seconds"]);
+    expect(Object.keys(report)).toEqual(["status", "output", "rows", "rows_with_drift", "null_reasons", "metric", "warnings", "seconds", "full_recompute_reason"]);
+    expect(report.full_recompute_reason).toBe("no_earlier_output");
     expect(report.status).toBe("computed");
     expect(report.output).toBe(out);
     expect(report.rows).toBeGreaterThan(0);
@@ -108,6 +109,13 @@ describe("compute on a database", () => {
     expect(second.rows).toBe(report.rows);
     expect(second.rows_with_drift).toBe(report.rows_with_drift);
     expect(second.null_reasons).toEqual(report.null_reasons);
+    expect(second.full_recompute_reason).toBeUndefined();
+    // Asked to: the JSON says so, the summary line does not need to.
+    const forced = await runCli(["compute", "--db", clean, "--out", out, "--json", "--force"]);
+    expect(JSON.parse(forced.stdout).full_recompute_reason).toBe("forced");
+    // Other settings over an earlier output: both say why it was not an update.
+    const other = await runCli(["compute", "--db", clean, "--out", out, "--metric", "cosine"]);
+    expect(other.stderr).toMatch(/^panic-drift: computed .*; not an update: the earlier output was made with other settings\) in /);
   });
 
   it("shows a spinner only when stderr is a terminal, and still ends with the summary line", async () => {

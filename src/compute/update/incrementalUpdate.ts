@@ -1,10 +1,11 @@
-import { isBadTimestampsWarning } from "../../stream/driftStream.js";
 import { addRunTally, parseRunTallies, type DriftTally } from "../../kernel/driftTally.js";
 import { settingsMatch, type CacheMetadata, type CacheSettings } from "../../sink/cacheMetadata.js";
 import type { PreviousRows } from "../../sink/parquetSink.js";
 import type { DriftSource } from "../../sources/driftSource.js";
 import type { SnapshotState } from "../../sources/snapshotState.js";
 import { planUpdate } from "./updatePlan.js";
+import type { FullRecomputeReason } from "./fullRecomputeReason.js";
+import { parseJson } from "../../common/text.js";
 
 /** An update that recomputes some runs and keeps the others' rows from the earlier file. */
 export interface IncrementalUpdate {
@@ -31,15 +32,16 @@ export function incrementalUpdate(
   settings: CacheSettings,
   source: DriftSource,
   output: string,
-): IncrementalUpdate | string {
-  if (found === undefined) return "no earlier output";
-  if (!settingsMatch(found, settings, ["input_fingerprint"])) return "the earlier output was made with other settings";
-  if (source.snapshotChanges === undefined || source.limitToRuns === undefined || !source.ordered) return "the source cannot tell what changed";
-  const previous = parseJson<SnapshotState>(found.snapshot);
+): IncrementalUpdate | FullRecomputeReason {
+  if (found === undefined) return "no_earlier_output";
+  if (!settingsMatch(found, settings, ["input_fingerprint"])) return "other_settings";
+  if (source.snapshotChanges === undefined || source.limitToRuns === undefined || !source.ordered) return "source_cannot_tell";
+  const previous = parseJson<SnapshotState | undefined>(found.snapshot, undefined);
   const tallies = parseRunTallies(found.run_tallies);
-  if (previous === undefined || tallies === undefined) return "the earlier output does not record its snapshot";
+  const badTimestamps = found.bad_timestamps === undefined ? undefined : Number(found.bad_timestamps);
+  if (previous === undefined || tallies === undefined || badTimestamps === undefined) return "earlier_output_unrecorded";
   // Unreadable timestamps are counted per reader, not per run: they could not be kept apart.
-  if ((parseJson<string[]>(found.warnings) ?? []).some(isBadTimestampsWarning)) return "the earlier output had unreadable timestamps";
+  if (badTimestamps > 0) return "unreadable_timestamps";
   const changes = source.snapshotChanges(previous);
   const plan = planUpdate(previous, tallies, changes);
   if ("full" in plan) return plan.full;
@@ -73,13 +75,4 @@ export function outputRuns(current: readonly string[], recompute: ReadonlySet<st
     else if (kept.has(runId)) runs.push([runId, true]);
   }
   return runs;
-}
-
-function parseJson<T>(text: string | undefined): T | undefined {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,12 +1,13 @@
 import type { RunTally } from "../../kernel/driftTally.js";
 import type { SnapshotChanges, SnapshotState } from "../../sources/snapshotState.js";
+import type { FullRecomputeReason } from "./fullRecomputeReason.js";
 
 /** Past this share of runs to recompute, a full recompute (on every reader) is as cheap. */
 const MAX_RECOMPUTED_SHARE = 0.25;
 
 /** Which runs an incremental update recomputes, or why it cannot be one. */
 export type UpdatePlan =
-  | { readonly full: string }
+  | { readonly full: FullRecomputeReason }
   | {
       /** Run ids to read again. */
       readonly recompute: ReadonlySet<string>;
@@ -42,8 +43,8 @@ export function planUpdate(previous: SnapshotState, tallies: Readonly<Record<str
       kept.set(runId, old.tally);
     }
   }
-  if (previous.embeddings.maxRowid > 0 && !changes.sameLastRow) return { full: "the last embedding row of the earlier snapshot was replaced" };
-  if (changes.keptRows !== expectedRows) return { full: "embedding rows were deleted from runs that otherwise did not change" };
-  if (recompute.size > MAX_RECOMPUTED_SHARE * Math.max(1, changes.state.runs.length)) return { full: `${recompute.size} of ${changes.state.runs.length} runs changed` };
+  if (previous.embeddings.maxRowid > 0 && !changes.sameLastRow) return { full: "last_row_replaced" };
+  if (changes.keptRows !== expectedRows) return { full: "rows_deleted" };
+  if (recompute.size > MAX_RECOMPUTED_SHARE * Math.max(1, changes.state.runs.length)) return { full: "many_runs_changed" };
   return { recompute, kept };
 }

@@ -1,4 +1,5 @@
 import Database from "better-sqlite3";
+import { randomBytes, randomUUID } from "node:crypto";
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,6 +43,7 @@ async function start(options: Partial<ComputeOptions> = {}): Promise<{ db: strin
   const out = join(dir, `t${trial}.parquet`);
   const first = await computeDrift({ db, out, ...options });
   expect(first.updated).toBeUndefined();
+  expect(first.full_recompute_reason).toBe("no_earlier_output");
   return { db, out, first };
 }
 
@@ -62,6 +64,11 @@ async function expectEqualsFull(db: string, out: string, updated: ComputeResult,
   expect(pick(await computeDrift({ db, out, ...options }))).toEqual(pick(expected));
 }
 
+/** Whether a compute was an update, and if not, why. */
+function summaryOf(result: ComputeResult): Pick<ComputeResult, "updated" | "full_recompute_reason"> {
+  return { updated: result.updated, full_recompute_reason: result.full_recompute_reason };
+}
+
 describe("incremental updates", () => {
   it("new runs and filled-in vectors: only those runs are read again, and the file equals a full recompute", async () => {
     const { db, out } = await start();
@@ -71,6 +78,7 @@ describe("incremental updates", () => {
     expect(updated.updated).toBeDefined();
     expect(updated.updated!.kept_runs).toBeGreaterThan(10);
     expect(updated.updated!.recomputed_runs).toBeGreaterThan(0);
+    expect(updated.full_recompute_reason).toBeUndefined();
     await expectEqualsFull(db, out, updated);
   });
 
@@ -133,6 +141,7 @@ describe("incremental updates", () => {
     });
     const updated = await computeDrift({ db, out });
     expect(updated.updated).toBeUndefined();
+    expect(updated.full_recompute_reason).toBe("rows_deleted");
     await expectEqualsFull(db, out, updated);
   });
 
@@ -200,15 +209,50 @@ describe("incremental updates", () => {
   it("other settings, --force, or a foreign file at --out mean a full recompute", async () => {
     const { db, out } = await start();
     change(db, (h) => { replay(h, 6, 7); });
-    expect((await computeDrift({ db, out, metric: "cosine" })).updated).toBeUndefined();
+    expect(summaryOf(await computeDrift({ db, out, metric: "cosine" }))).toEqual({ updated: undefined, full_recompute_reason: "other_settings" });
     change(db, (h) => { replay(h, 7, 8); });
-    expect((await computeDrift({ db, out, force: true, metric: "cosine" })).updated).toBeUndefined();
+    expect(summaryOf(await computeDrift({ db, out, force: true, metric: "cosine" }))).toEqual({ updated: undefined, full_recompute_reason: "forced" });
     writeFileSync(out, "not a parquet file");
     change(db, (h) => { replay(h, 8, 9); });
     // A file panic-drift did not write is replaced only when told to.
     await expect(computeDrift({ db, out })).rejects.toMatchObject({ code: "OUTPUT_FOREIGN" });
     const full = await computeDrift({ db, out, overwrite: true });
     expect(full.updated).toBeUndefined();
+    expect(full.full_recompute_reason).toBe("no_earlier_output");
     await expectEqualsFull(db, out, full);
+  });
+
+  it("each full recompute says why: the last row replaced, too many runs changed, unreadable timestamps", async () => {
+    const replaced = await start();
+    change(replaced.db, (h) => {
+      const last = h.prepare("SELECT * FROM embedding ORDER BY rowid DESC LIMIT 1").get() as Record<string, unknown>;
+      h.prepare("DELETE FROM embedding WHERE rowid = (SELECT max(rowid) FROM embedding)").run();
+      // Another row in its place: same rowid (SQLite reuses the highest), another id.
+      last.id = typeof last.id === "string" ? randomUUID().replaceAll("-", "") : randomBytes(16);
+      const columns = Object.keys(last);
+      h.prepare(`INSERT INTO embedding (${columns.join(", ")}) VALUES (${columns.map((c) => `@${c}`).join(", ")})`).run(last);
+    });
+    const afterReplace = await computeDrift({ db: replaced.db, out: replaced.out });
+    expect(summaryOf(afterReplace)).toEqual({ updated: undefined, full_recompute_reason: "last_row_replaced" });
+    await expectEqualsFull(replaced.db, replaced.out, afterReplace);
+
+    const many = await start();
+    // Every run's prompt changed: each run is recomputed, far past a quarter of them.
+    change(many.db, (h) => { h.prepare("UPDATE run SET initial_prompt = initial_prompt || '!'").run(); });
+    const afterMany = await computeDrift({ db: many.db, out: many.out });
+    expect(summaryOf(afterMany)).toEqual({ updated: undefined, full_recompute_reason: "many_runs_changed" });
+    await expectEqualsFull(many.db, many.out, afterMany);
+
+    trial++;
+    const db = join(dir, `t${trial}.sqlite`);
+    const out = join(dir, `t${trial}.parquet`);
+    copyFileSync(base, db);
+    change(db, (h) => { h.prepare("UPDATE embedding SET started_at = 'not a time' WHERE rowid = (SELECT min(rowid) FROM embedding)").run(); });
+    const first = await computeDrift({ db, out });
+    expect(first.warnings.join("\n")).toMatch(/started_at\/completed_at that is not/);
+    change(db, (h) => { replay(h, 6, 7); });
+    const afterBad = await computeDrift({ db, out });
+    expect(summaryOf(afterBad)).toEqual({ updated: undefined, full_recompute_reason: "unreadable_timestamps" });
+    await expectEqualsFull(db, out, afterBad);
   });
 });
