@@ -4,7 +4,9 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     // Pinned so that no test passes only on a UTC machine or a colour terminal.
-    env: { TZ: "Pacific/Chatham", NO_COLOR: "1", FORCE_COLOR: "0" },
+    // SQLITE_USE_URI: a test may load better-sqlite3 (building a database) before the product's first connection,
+    // which otherwise sets it (see src/sources/sqlite/sqliteFile.ts).
+    env: { TZ: "Pacific/Chatham", NO_COLOR: "1", FORCE_COLOR: "0", SQLITE_USE_URI: "1" },
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",

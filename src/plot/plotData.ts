@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { sqlString } from "../common/text.js";
-import { ident, type FrameColumnName } from "../summary/groupColumns.js";
+import { ident } from "../summary/groupColumns.js";
+import type { OutputColumn } from "../frame/frameColumns.js";
 import { perRunSql } from "../summary/summarySql.js";
 import { createTQuantileTable } from "../summary/tInterval.js";
 
@@ -45,7 +46,7 @@ const DENSITY_BINS = 512;
 const HISTOGRAM_BINS = 20;
 
 /** The --by columns as one series label: values joined by " · ", a NULL as "NULL". */
-export function groupLabelSql(by: readonly FrameColumnName[]): string {
+export function groupLabelSql(by: readonly OutputColumn[]): string {
   return `concat_ws(' · ', ${by.map((c) => `coalesce(CAST(${ident(c)} AS VARCHAR), 'NULL')`).join(", ")})`;
 }
 
@@ -72,7 +73,7 @@ export interface PlotSeries {
  * the `top` with the most runs (ties: by label) are drawn, the others
  * pooled as one series, "other (N groups)".
  */
-export async function plotSeries(connection: DuckDBConnection, by: readonly FrameColumnName[], top: number): Promise<PlotSeries> {
+export async function plotSeries(connection: DuckDBConnection, by: readonly OutputColumn[], top: number): Promise<PlotSeries> {
   const label = groupLabelSql(by);
   const ranked = (
     await readRows(connection, `SELECT ${label} AS "group", count(DISTINCT run_id) AS runs FROM frame WHERE semantic_drift IS NOT NULL GROUP BY 1 ORDER BY runs DESC, "group"`)
@@ -172,7 +173,7 @@ export async function densityData(connection: DuckDBConnection, series: string):
 }
 
 /** Final drift per run (as `summary` computes it), counted in equal bins over its range. `series` is SQL over the `by` columns. */
-export async function finalDriftHistogram(connection: DuckDBConnection, by: readonly FrameColumnName[], series: string): Promise<HistogramBin[]> {
+export async function finalDriftHistogram(connection: DuckDBConnection, by: readonly OutputColumn[], series: string): Promise<HistogramBin[]> {
   await connection.run(`CREATE OR REPLACE TEMP TABLE per_run AS ${perRunSql(by, 1)}`);
   const rows = await readRows(
     connection,

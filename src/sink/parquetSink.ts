@@ -12,7 +12,7 @@ import { duckdbApi, duckdbBindings } from "../common/duckdb.js";
 import { AtomicOutput } from "./atomicOutput.js";
 import type { OutputPolicy } from "./outputGuard.js";
 import { RESULT_KEY } from "./cacheMetadata.js";
-import { OUTPUT_COLUMNS, type OutputColumn } from "./outputColumns.js";
+import { OUTPUT_COLUMN_NAMES as OUTPUT_COLUMNS, type OutputColumn } from "../frame/frameColumns.js";
 import { fillResultSlot, resultPlaceholder } from "./resultSlot.js";
 import { firstLine, sqlString } from "../common/text.js";
 

@@ -4,7 +4,7 @@ import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { PanicDriftError } from "../common/errors.js";
 import { sqlString } from "../common/text.js";
 import type { FramePath } from "./framePath.js";
-import { FRAME_COLUMN_NAMES } from "./groupColumns.js";
+import { OUTPUT_COLUMN_NAMES } from "../frame/frameColumns.js";
 import { firstLine } from "../common/text.js";
 
 /** A drift frame opened in DuckDB as the view `frame`, checked to have the frame's columns. */
@@ -44,7 +44,7 @@ export async function openDriftFrame(source: FramePath): Promise<DriftFrame> {
       throw new PanicDriftError("FRAME_INVALID", `${path} is not a parquet file (${firstLine(error)}): give --in the .drift.parquet file that panic-drift compute writes`, { cause: error });
     }
     const types = new Map(described.map((row) => [String(row.column_name), String(row.column_type)]));
-    const missing = FRAME_COLUMN_NAMES.filter((c) => !types.has(c));
+    const missing = OUTPUT_COLUMN_NAMES.filter((c) => !types.has(c));
     if (missing.length > 0) {
       throw new PanicDriftError(
         "FRAME_INVALID",

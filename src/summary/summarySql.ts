@@ -1,4 +1,5 @@
-import { ident, type FrameColumnName } from "./groupColumns.js";
+import { ident } from "./groupColumns.js";
+import type { OutputColumn } from "../frame/frameColumns.js";
 
 /** The per-run statistics, in their column order. */
 export const STATISTICS = ["final", "max", "mean", "auc", "first_over"] as const;
@@ -9,12 +10,12 @@ export type Statistic = (typeof STATISTICS)[number];
  * embedding_model), split further by any --by column that varies within a
  * run (text_model, …), so every --by value is one value per run.
  */
-export function runKey(by: readonly FrameColumnName[]): FrameColumnName[] {
-  return [...new Set<FrameColumnName>(["run_id", "embedding_model", ...by])];
+export function runKey(by: readonly OutputColumn[]): OutputColumn[] {
+  return [...new Set<OutputColumn>(["run_id", "embedding_model", ...by])];
 }
 
 /** The columns --per-run shows before its numbers: run_id, the --by columns (embedding_model right after run_id when --by lacks it). */
-export function perRunColumns(by: readonly FrameColumnName[]): FrameColumnName[] {
+export function perRunColumns(by: readonly OutputColumn[]): OutputColumn[] {
   const rest = by.filter((c) => c !== "run_id");
   return ["run_id", ...(rest.includes("embedding_model") ? [] : (["embedding_model"] as const)), ...rest];
 }
@@ -25,7 +26,7 @@ export function perRunColumns(by: readonly FrameColumnName[]): FrameColumnName[]
  * trapezoid area under drift over sequence_number, and the first
  * sequence_number whose drift exceeds `threshold` (NULL if none).
  */
-export function perRunSql(by: readonly FrameColumnName[], threshold: number): string {
+export function perRunSql(by: readonly OutputColumn[], threshold: number): string {
   const key = runKey(by).map(ident).join(", ");
   return `
     WITH ordered AS (
@@ -51,14 +52,14 @@ export function perRunSql(by: readonly FrameColumnName[], threshold: number): st
 }
 
 /** --per-run: the kept runs, in the frame's order. */
-export function perRunRowsSql(by: readonly FrameColumnName[], runs: string): string {
+export function perRunRowsSql(by: readonly OutputColumn[], runs: string): string {
   const columns = perRunColumns(by);
   const order = [...new Set([...columns.slice(0, 1), "embedding_model", ...columns.slice(1)])].map(ident).join(", ");
   return `SELECT ${columns.map(ident).join(", ")}, steps, ${STATISTICS.map(ident).join(", ")} FROM ${runs} ORDER BY ${order}`;
 }
 
 /** Per --by group: runs, the range of steps, and per statistic its mean, sample sd and how many runs have it. */
-export function groupMomentsSql(by: readonly FrameColumnName[], runs: string): string {
+export function groupMomentsSql(by: readonly OutputColumn[], runs: string): string {
   const keys = by.map(ident).join(", ");
   const moments = STATISTICS.map((s) => `avg(${ident(s)}) AS ${s}_mean, stddev_samp(${ident(s)}) AS ${s}_sd, count(${ident(s)}) AS ${s}_n`).join(",\n           ");
   return `
@@ -74,7 +75,7 @@ export function degreesOfFreedomSql(groups: string): string {
 }
 
 /** The summary rows: mean ± t_{0.975,n−1}·sd/√n per statistic, NULL where n < 2 (no df in `tTable`). */
-export function groupRowsSql(by: readonly FrameColumnName[], groups: string, tTable: string): string {
+export function groupRowsSql(by: readonly OutputColumn[], groups: string, tTable: string): string {
   const keys = by.map((c) => `g.${ident(c)}`).join(", ");
   const stats = STATISTICS.map((s) =>
     [

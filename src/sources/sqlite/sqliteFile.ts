@@ -6,11 +6,6 @@ import { notRegularFile, openRegularFileSync } from "../../common/regularFile.js
 
 const SQLITE_MAGIC = "SQLite format 3\u0000";
 
-// better-sqlite3 reads this once, when its addon loads, to accept `file:` URIs
-// (needed for ?immutable=1 below). Plain paths are always passed absolute, so
-// a file whose name starts with "file:" is never mistaken for a URI.
-process.env.SQLITE_USE_URI ??= "1";
-
 /**
  * Opens an experiment database strictly read-only. Everything that can be
  * wrong with the file itself is checked first, so that a typo never creates
@@ -60,6 +55,7 @@ export function openReadOnlySqlite(path: string, options: { immutable?: boolean 
   if (options.immutable === true) return openImmutable(path);
   let db: Database.Database | undefined;
   try {
+    acceptUris();
     db = new Database(resolvePath(path), { readonly: true, fileMustExist: true });
     // A running experiment may hold a write lock for a moment; wait rather than fail.
     db.pragma("busy_timeout = 10000");
@@ -90,6 +86,7 @@ function needsSharedMemoryFile(error: unknown): boolean {
 }
 
 function openImmutable(path: string): Database.Database {
+  acceptUris();
   const uri = `file:${encodeURI(resolvePath(path)).replaceAll("?", "%3f").replaceAll("#", "%23")}?immutable=1`;
   try {
     const db = new Database(uri, { readonly: true, fileMustExist: true });
@@ -137,4 +134,15 @@ export function sqliteFailure(error: unknown, path: string, doing: string): Pani
 export function isSqliteError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" && code.startsWith("SQLITE_");
+}
+
+/**
+ * better-sqlite3 reads SQLITE_USE_URI once, when its addon loads (at the
+ * first connection), to accept `file:` URIs, needed for ?immutable=1. Set
+ * here, before any connection of ours, rather than as a side effect of
+ * importing this module. Plain paths are always passed absolute, so a file
+ * whose name starts with "file:" is never mistaken for a URI.
+ */
+function acceptUris(): void {
+  process.env.SQLITE_USE_URI ??= "1";
 }
