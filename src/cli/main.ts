@@ -16,7 +16,6 @@ import { runInterruptCleanup } from "../common/interruptCleanup.js";
  * data, 2 for a command line that cannot be parsed.
  */
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
-  let exitCode = EXIT_OK;
   // SIGINT/SIGTERM: compute stops through run.signal; the other commands end at once (see stopSignals.ts).
   const run = startCommandRun(io);
   const program = configure(new Command("panic-drift"), io)
@@ -32,17 +31,18 @@ Examples:
   $ panic-drift plot --db experiment.sqlite --out drift.svg
   $ panic-drift compute --help`,
     );
-  program.addCommand(configure(computeCommand(io, (code) => (exitCode = code), run), io));
-  program.addCommand(configure(promptsCommand(io, (code) => (exitCode = code)), io));
-  program.addCommand(configure(summaryCommand(io, (code) => (exitCode = code)), io));
-  program.addCommand(configure(plotCommand(io, (code) => (exitCode = code)), io));
+  program.addCommand(configure(computeCommand(io, run), io));
+  program.addCommand(configure(promptsCommand(io), io));
+  program.addCommand(configure(summaryCommand(io), io));
+  program.addCommand(configure(plotCommand(io), io));
 
   const debug = argv.includes("--debug");
   // Past a file-size limit (ulimit -f) a write fails with EFBIG and is reported, instead of the signal killing us mid-file.
   if (!process.listeners("SIGXFSZ").includes(ignoreSignal)) process.on("SIGXFSZ", ignoreSignal);
   try {
+    // A command that returns has succeeded; every failure is thrown.
     await program.parseAsync([...argv]);
-    return exitCode;
+    return EXIT_OK;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version are successes; every usage error became a PanicDriftError in exitOverride.

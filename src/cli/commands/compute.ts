@@ -58,7 +58,7 @@ Examples:
 ${COMPUTE_EXIT_CODES}`;
 
 /** `panic-drift compute`: options in, one library call, a report out. */
-export function computeCommand(io: CliIO, setExitCode: (code: number) => void, run: CommandRun): Command {
+export function computeCommand(io: CliIO, run: CommandRun): Command {
   return withExclusionOptions(withFilterOptions(new Command("compute")))
     .description("compute semantic drift for every text embedding of a panic-tda database into a cached parquet file")
     .option("--db <file>", "experiment database (default: $DATABASE_PATH)")
@@ -130,7 +130,6 @@ export function computeCommand(io: CliIO, setExitCode: (code: number) => void, r
       for (const warning of result.warnings) printWarning(io, warning);
       if (json) io.stdout.write(`${jsonReport(result)}\n`);
       else if (!quiet) io.stderr.write(`panic-drift: ${summaryLine(result)}\n`);
-      setExitCode(0);
     });
 }
 

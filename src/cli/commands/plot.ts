@@ -48,7 +48,7 @@ renders it.
 ${EXIT_CODES}`;
 
 /** `panic-drift plot`: drift pictures (SVG or PNG) from a frame, through Vega-Lite. */
-export function plotCommand(io: CliIO, setExitCode: (code: number) => void): Command {
+export function plotCommand(io: CliIO): Command {
   return new Command("plot")
     .description("plot a drift frame to SVG or PNG: mean drift per step with 95% bands (lines), its distribution (ridge), or final drift per run (hist)")
     .option("--in <file>", "drift frame (parquet) written by compute")
@@ -94,7 +94,6 @@ export function plotCommand(io: CliIO, setExitCode: (code: number) => void): Com
           `panic-drift: ${result.kind} plot of ${groups} × ${result.embeddingModels.length} embedding model${result.embeddingModels.length === 1 ? "" : "s"} from ${result.frame} → ${written}\n`,
         );
       }
-      setExitCode(0);
     });
 }
 

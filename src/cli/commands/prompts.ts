@@ -39,7 +39,7 @@ builtin (panic-tda's test embedders), cache (the reference cache of
 ${EXIT_CODES}`;
 
 /** `panic-drift prompts`: the (prompt, model) pairs compute needs reference vectors for. */
-export function promptsCommand(io: CliIO, setExitCode: (code: number) => void): Command {
+export function promptsCommand(io: CliIO): Command {
   return withExclusionOptions(withFilterOptions(new Command("prompts")))
     .description("list the (initial_prompt, embedding_model) pairs compute needs reference vectors for")
     .option("--db <file>", "experiment database (default: $DATABASE_PATH)")
@@ -91,7 +91,6 @@ export function promptsCommand(io: CliIO, setExitCode: (code: number) => void): 
         const open = pairs.filter((p) => p.resolved_by === "").length;
         io.stderr.write(`panic-drift: ${pairs.length} pairs, ${open} without a reference vector${flags.out === undefined ? "" : ` → ${flags.out}`}\n`);
       }
-      setExitCode(0);
     });
 }
 

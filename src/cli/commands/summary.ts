@@ -44,7 +44,7 @@ order; --format wide prints every column, csv and json every digit.
 ${EXIT_CODES}`;
 
 /** `panic-drift summary`: per-run drift statistics, and their means with 95% t-intervals per group. */
-export function summaryCommand(io: CliIO, setExitCode: (code: number) => void): Command {
+export function summaryCommand(io: CliIO): Command {
   return new Command("summary")
     .description("summarize a drift frame: per run final/max/mean drift, area under the curve, first step over a threshold; per group their means with 95% t-intervals")
     .option("--in <file>", "drift frame (parquet) written by compute")
@@ -88,7 +88,6 @@ export function summaryCommand(io: CliIO, setExitCode: (code: number) => void): 
         const dropped = result.dropped > 0 ? ` (${result.dropped} with fewer than ${flags.minSteps} steps left out)` : "";
         io.stderr.write(`panic-drift: ${what}${result.runs} run${result.runs === 1 ? "" : "s"}${dropped} from ${result.frame}${result.output === undefined ? "" : ` → ${result.output}`}\n`);
       }
-      setExitCode(0);
     });
 }
 
