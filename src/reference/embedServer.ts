@@ -137,6 +137,8 @@ export class ServerEmbedder implements Embedder {
     if (this.apiKey !== undefined) headers["authorization"] = `Bearer ${this.apiKey}`;
 
     const timeout = AbortSignal.timeout(this.timeoutMs);
+    // Each such signal stays linked to `closing` while the embedder lives
+    // (nodejs/node#64476): one small object per request of a run.
     const signal = AbortSignal.any([this.closing.signal, timeout]);
     let status: number;
     let retryAfter: string | null;
