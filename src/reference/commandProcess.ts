@@ -30,7 +30,7 @@ export interface ExitStatus {
 }
 
 /** What the process tells its owner; each is called synchronously, from an event of the child. */
-export interface CommandEvents {
+interface CommandEvents {
   /** A whole line of stdout, without its line end. */
   line(line: string): void;
   /** The command could not be started; `gone` follows. */

@@ -23,9 +23,9 @@ export interface Batch {
   total: number;
 }
 
-export type Checked = { vectors: Float64Array[]; dimension: number } | { problem: string; fix: string };
+type Checked = { vectors: Float64Array[]; dimension: number } | { problem: string; fix: string };
 
-export const MAX_QUOTED_CHARS = 200;
+const MAX_QUOTED_CHARS = 200;
 export const MAX_TEXT_CHARS = 60;
 
 const ANSWER_FIX =

@@ -33,7 +33,7 @@ export function parseModelMappings(values: readonly string[]): Map<string, strin
   return mappings;
 }
 
-export interface BaseUrl {
+interface BaseUrl {
   origin: string;
   /** Without trailing slashes; "" for the root. */
   path: string;

@@ -8,7 +8,7 @@
 import { describeValue, oneLine, preview } from "./messageText.js";
 
 /** What went wrong with an answer, and what the user can do about it. */
-export interface Problem {
+interface Problem {
   problem: string;
   fix: string;
 }
