@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { PanicDriftError } from "./errors.js";
 
 /**
@@ -60,16 +61,10 @@ export function whenInterrupted(signal: AbortSignal | undefined, action: () => v
 }
 
 /** Resolves after `ms`, or rejects with `interruptedError` as soon as `signal` is aborted. */
-export function interruptibleDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let stop = () => {};
-    const timer = setTimeout(() => {
-      stop();
-      resolve();
-    }, ms);
-    stop = whenInterrupted(signal, () => {
-      clearTimeout(timer);
-      reject(interruptedError(signal!));
-    });
-  });
+export async function interruptibleDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await sleep(ms, undefined, signal === undefined ? {} : { signal });
+  } catch (error) {
+    throw signal?.aborted === true ? interruptedError(signal) : error;
+  }
 }
