@@ -382,7 +382,8 @@ async function readParquetEntries(conn: DuckDBConnection, duckPath: string, file
   const schema = await conn.runAndReadAll("DESCRIBE SELECT * FROM read_parquet($1)", [duckPath]);
   const types = new Map<string, string>();
   for (const row of schema.getRowObjectsJS()) {
-    types.set(String(row["column_name"]), String(row["column_type"]));
+    // DESCRIBE's columns are VARCHAR.
+    types.set(row["column_name"] as string, row["column_type"] as string);
   }
   requireColumns([...types.keys()], file, "schema");
   for (const column of ["initial_prompt", "embedding_model"] as const) {

@@ -107,8 +107,11 @@ export function localDriftStream(source: DriftSource, options: DriftStreamOption
     progress: () => source.progress(),
     tally: () => kernel.tally,
     warnings: () => scanWarnings(source, source.badTimestamps),
-    close: async () => {
-      batches.return(undefined);
-    },
+    // Nothing to wait for on this thread; what return() throws (a generator's finally) rejects.
+    close: () =>
+      new Promise<void>((resolve) => {
+        batches.return(undefined);
+        resolve();
+      }),
   };
 }

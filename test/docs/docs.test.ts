@@ -140,7 +140,9 @@ describe("console examples in README.md and docs/ print what they show", () => {
   /** What a terminal shows once the spinner's frames are overwritten: the text after each line's last carriage return (blank lines left out, on both sides). */
   const screen = (raw: string) =>
     raw
+      // eslint-disable-next-line no-control-regex -- a terminal escape that moves to the line's start
       .replace(/\x1b\[(\d*G|2K|0?K)/g, "\r")
+      // eslint-disable-next-line no-control-regex -- any other terminal escape
       .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "")
       .split(/\r?\n/)
       .map((line) => line.slice(line.lastIndexOf("\r") + 1).trimEnd())

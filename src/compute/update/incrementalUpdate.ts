@@ -35,11 +35,11 @@ export function incrementalUpdate(
   if (found === undefined) return "no earlier output";
   if (!settingsMatch(found, settings, ["input_fingerprint"])) return "the earlier output was made with other settings";
   if (source.snapshotChanges === undefined || source.limitToRuns === undefined || !source.ordered) return "the source cannot tell what changed";
-  const previous = parseJson<SnapshotState>(found.snapshot);
+  const previous = parseJson(found.snapshot) as SnapshotState | undefined;
   const tallies = parseRunTallies(found.run_tallies);
   if (previous === undefined || tallies === undefined) return "the earlier output does not record its snapshot";
   // Unreadable timestamps are counted per reader, not per run: they could not be kept apart.
-  if ((parseJson<string[]>(found.warnings) ?? []).some(isBadTimestampsWarning)) return "the earlier output had unreadable timestamps";
+  if (((parseJson(found.warnings) as string[] | undefined) ?? []).some(isBadTimestampsWarning)) return "the earlier output had unreadable timestamps";
   const changes = source.snapshotChanges(previous);
   const plan = planUpdate(previous, tallies, changes);
   if ("full" in plan) return plan.full;
@@ -75,10 +75,10 @@ export function outputRuns(current: readonly string[], recompute: ReadonlySet<st
   return runs;
 }
 
-function parseJson<T>(text: string | undefined): T | undefined {
+function parseJson(text: string | undefined): unknown {
   if (text === undefined) return undefined;
   try {
-    return JSON.parse(text) as T;
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
