@@ -8,7 +8,8 @@ import { NULL_REASONS } from "../../src/kernel/nullReason.js";
 import { runCli } from "../support/runCli.js";
 
 // Keeps the README, docs/ and --help from drifting apart (as sqlite-utils' test_docs does).
-const root = dirname(dirname(fileURLToPath(import.meta.url)));
+// The repository: this file is test/docs/docs.test.ts.
+const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const read = (path: string) => readFileSync(join(root, path), "utf8");
 const readme = read("README.md");
 const cli = read("docs/cli.md");
