@@ -76,7 +76,7 @@ export async function createProgress(io: CliIO, options: { quiet: boolean; json:
   return {
     start(text) {
       if (off || !fitsSpinner(stream)) return;
-      stream.on?.("resize", onResize);
+      stream.on("resize", onResize);
       // isEnabled: the TTY decision is made above; ora would otherwise also turn itself off under CI.
       spinner = ora({ text: fit(text), stream: io.stderr, discardStdin: false, isEnabled: true, color: options.color ? "cyan" : false }).start();
     },
@@ -91,7 +91,7 @@ export async function createProgress(io: CliIO, options: { quiet: boolean; json:
     },
     stop() {
       stop();
-      stream.off?.("resize", onResize);
+      stream.off("resize", onResize);
     },
   };
 }

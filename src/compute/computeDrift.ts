@@ -57,7 +57,7 @@ async function compute(options: ComputeOptions, hooks: ComputeHooks): Promise<Co
   const plan: ComputePlan = { options, metric, reference, output, excluded, started, inputs };
   let likelyUpdate = false;
   if (!options.force) {
-    const found = await readCacheMetadata(output);
+    const found = readCacheMetadata(output);
     const fingerprint = quickFingerprint(options.db);
     const digest = quickReferenceDigest(options, output);
     if (found !== undefined && fingerprint !== undefined && digest !== undefined) {

@@ -38,7 +38,7 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
   try {
     const unmatched = source.unmatchedFilters();
     if (unmatched.length > 0) throw unmatchedFilterError(unmatched, source.path);
-    const found = await readCacheMetadata(output);
+    const found = readCacheMetadata(output);
     throwIfInterrupted(signal);
     refuseFilteredReplacement(plan, found);
     if (plan.reference !== "prompt" && !source.ordered) {
@@ -81,7 +81,10 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
 
     // Readers start first; DuckDB loads and the sink opens while their threads boot.
     // An update reads few runs: one reader on this thread.
-    const streamReady = openDriftStream(source, references, metric, new Set(excluded), update === undefined ? options : { ...options, workers: 1 }, early);
+    // Through a promise so that a reader that fails to open is settled beside the sink below, not thrown past it.
+    const streamReady = new Promise<DriftStream>((resolve) => {
+      resolve(openDriftStream(source, references, metric, new Set(excluded), update === undefined ? options : { ...options, workers: 1 }, early));
+    });
     const framePolicy = { kind: "drift frame", label: "--out", remedy: "choose another --out", inputs: plan.inputs, overwrite: options.overwrite === true } as const;
     const sinkReady = import("../sink/parquetSink.js").then(({ ParquetSink }) => ParquetSink.open(output, framePolicy));
     const [streamOpened, sinkOpened] = await Promise.allSettled([streamReady, sinkReady]);
@@ -178,14 +181,14 @@ interface RunCounts {
   missing: string[];
 }
 
-async function openDriftStream(
+function openDriftStream(
   source: DriftSource,
   references: ReferenceVectors,
   metric: Metric,
   excludePrompts: ReadonlySet<string>,
   options: ComputeOptions,
   early: EarlyReaders | undefined,
-): Promise<DriftStream> {
+): DriftStream {
   const resolver = new ReferenceResolver(references);
   const streamOptions = {
     excludePrompts,

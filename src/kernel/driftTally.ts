@@ -48,12 +48,14 @@ export function runTalliesJson(runs: Readonly<Record<number, RunTally>>): string
 export function parseRunTallies(json: string | undefined): Record<string, RunTally> | undefined {
   if (json === undefined) return undefined;
   try {
-    const parsed = JSON.parse(json) as Record<string, Partial<RunTally>>;
+    const parsed: unknown = JSON.parse(json);
     if (parsed === null || typeof parsed !== "object") return undefined;
     const runs: Record<string, RunTally> = {};
-    for (const [index, run] of Object.entries(parsed)) {
-      if (typeof run?.rows !== "number" || typeof run.rowsWithDrift !== "number") return undefined;
-      runs[index] = { ...emptyRunTally(), ...run };
+    for (const [index, run] of Object.entries(parsed as Record<string, unknown>)) {
+      if (run === null || typeof run !== "object") return undefined;
+      const tally = run as Partial<RunTally>;
+      if (typeof tally.rows !== "number" || typeof tally.rowsWithDrift !== "number") return undefined;
+      runs[index] = { ...emptyRunTally(), ...tally };
     }
     return runs;
   } catch {
@@ -66,7 +68,7 @@ export function addRunTally(into: DriftTally, index: number, run: RunTally, init
   into.runs[index] = run;
   into.rows += run.rows;
   into.rowsWithDrift += run.rowsWithDrift;
-  for (const [reason, count] of Object.entries(run.nullReasons)) into.nullReasons[reason as NullReason] += count ?? 0;
+  for (const reason of Object.keys(run.nullReasons) as NullReason[]) into.nullReasons[reason] += run.nullReasons[reason] ?? 0;
   for (const [model, rows] of Object.entries(run.missing)) {
     const target = (into.missing[model] ??= {});
     target[initialPrompt] = (target[initialPrompt] ?? 0) + rows;
@@ -98,7 +100,7 @@ export function mergeTally(into: DriftTally, from: DriftTally): void {
 export function mergeRunTally(into: RunTally, from: RunTally): void {
   into.rows += from.rows;
   into.rowsWithDrift += from.rowsWithDrift;
-  for (const [reason, count] of Object.entries(from.nullReasons)) into.nullReasons[reason as NullReason] = (into.nullReasons[reason as NullReason] ?? 0) + (count ?? 0);
+  for (const reason of Object.keys(from.nullReasons) as NullReason[]) into.nullReasons[reason] = (into.nullReasons[reason] ?? 0) + (from.nullReasons[reason] ?? 0);
   for (const [model, rows] of Object.entries(from.missing)) into.missing[model] = (into.missing[model] ?? 0) + rows;
   mergeMismatched(into.mismatched, from.mismatched);
 }

@@ -38,7 +38,7 @@ export function resvgFontOptions(): NonNullable<ResvgRenderOptions["font"]> {
 
 const TEXT_ELEMENT = /(<text\b[^>]*>)([\s\S]*?)(<\/text>)/g;
 /** A character past Latin-1: a text that may need a fallback font. */
-const NEEDS_FALLBACK = /[^\u0000-\u00FF]/u;
+const NEEDS_FALLBACK = /[\u{100}-\u{10FFFF}]/u;
 
 /**
  * The SVG as resvg should get it: in every text that may need a fallback

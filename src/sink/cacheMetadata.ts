@@ -76,7 +76,7 @@ export function resultJson(result: CacheResult): string {
  * when there is no file or it is not one of ours (a foreign or damaged file
  * is recomputed).
  */
-export async function readCacheMetadata(path: string): Promise<Partial<CacheMetadata> | undefined> {
+export function readCacheMetadata(path: string): Partial<CacheMetadata> | undefined {
   return cacheMetadataOf(readParquetFooter(path));
 }
 
@@ -108,8 +108,9 @@ export function settingsMatch(
  */
 function parseResult(value: string): Partial<CacheResult> {
   try {
-    const parsed = JSON.parse(value) as Record<string, unknown>;
-    if (parsed === null || typeof parsed !== "object") return {};
+    const json: unknown = JSON.parse(value);
+    if (json === null || typeof json !== "object") return {};
+    const parsed = json as Record<string, unknown>;
     const text = (field: unknown, kind: "number" | "object"): string | undefined => {
       if (typeof field === "string") return field;
       if (kind === "number" && typeof field === "number" && Number.isSafeInteger(field)) return String(field);

@@ -23,12 +23,17 @@ export function storedRun<Id>(storedId: Id, prompt: unknown, network: unknown, e
     sortKey: Buffer.from(runId, "utf8"),
     record: {
       run_id: runId,
-      initial_prompt: prompt == null ? "" : String(prompt),
+      initial_prompt: prompt == null ? "" : storedText(prompt),
       network: path ?? null,
-      experiment_id: experimentId == null ? null : hyphenateUuid(String(experimentId)),
+      experiment_id: experimentId == null ? null : hyphenateUuid(storedText(experimentId)),
     },
     badNetwork: path === undefined,
   };
+}
+
+/** A stored value as String() gives it: an input may hold text as a number or as bytes, so its type is honestly unknown. */
+function storedText(value: unknown): string {
+  return String(value);
 }
 
 /** The runs in the output's order. */

@@ -105,8 +105,11 @@ export function localDriftStream(source: DriftSource, options: DriftStreamOption
     tally: () => kernel.tally,
     warnings: () => scanWarnings(source, source.badTimestamps),
     badTimestamps: () => source.badTimestamps,
-    close: async () => {
-      batches.return(undefined);
-    },
+    // Nothing to wait for on this thread; what return() throws (a generator's finally) rejects.
+    close: () =>
+      new Promise<void>((resolve) => {
+        batches.return(undefined);
+        resolve();
+      }),
   };
 }

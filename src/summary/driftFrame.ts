@@ -43,7 +43,8 @@ export async function openDriftFrame(source: FramePath): Promise<DriftFrame> {
     } catch (error) {
       throw new PanicDriftError("FRAME_INVALID", `${path} is not a parquet file (${firstLine(error)}): give --in the .drift.parquet file that panic-drift compute writes`, { cause: error });
     }
-    const types = new Map(described.map((row) => [String(row.column_name), String(row.column_type)]));
+    // DESCRIBE's columns are VARCHAR.
+    const types = new Map(described.map((row) => [row.column_name as string, row.column_type as string]));
     const missing = OUTPUT_COLUMN_NAMES.filter((c) => !types.has(c));
     if (missing.length > 0) {
       throw new PanicDriftError(

@@ -26,7 +26,10 @@ export async function writeResult(
 ): Promise<void> {
   await writeAtomically(
     output,
-    () => (format === "table" || format === "wide" ? writeFileSync(output.temporary, text()) : copyTable(connection, table, format, output.temporary, metadata)),
+    async () => {
+      if (format === "table" || format === "wide") writeFileSync(output.temporary, text());
+      else await copyTable(connection, table, format, output.temporary, metadata);
+    },
     ": free space on that disk, or choose another --out",
   );
 }

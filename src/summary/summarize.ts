@@ -144,6 +144,8 @@ function plainRow(columns: readonly ResultColumn[], row: Record<string, unknown>
   const plain: Record<string, ResultCell> = {};
   for (const { name, type } of columns) {
     const value = row[name];
+    // A group column of a frame from elsewhere may be a list or struct (DuckDB's JSON form): String() renders whatever comes.
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- see above
     plain[name] = value === null || value === undefined ? null : INTEGER_TYPE.test(type) ? Number(value) : typeof value === "number" ? value : String(value);
   }
   return plain;

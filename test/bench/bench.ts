@@ -162,7 +162,7 @@ async function ensureDatabase(spec: DbSpec): Promise<DbInfo> {
     });
     activeGeneration = { child, tmp };
     let out = "";
-    child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     const timer = setInterval(() => {
       const size = fs.existsSync(tmp) ? fs.statSync(tmp).size : 0;
       const pct = Math.min(99, (100 * size) / spec.approxBytes);
@@ -670,7 +670,7 @@ function versions(): string {
 // ---------------------------------------------------------------------------
 // Main.
 
-async function generateChild(arg: string): Promise<void> {
+function generateChild(arg: string): void {
   const { path: target, options } = JSON.parse(arg) as { path: string; options: PanicDbOptions };
   const m = makePanicDb(target, options);
   process.stdout.write(JSON.stringify({ embeddingCount: m.embeddingCount, textEmbeddingRows: m.textEmbeddingRows }));
@@ -688,7 +688,7 @@ async function main(): Promise<number> {
     },
   });
   if (values["generate-child"] !== undefined) {
-    await generateChild(values["generate-child"]);
+    generateChild(values["generate-child"]);
     return 0;
   }
   const repeat = Number(values.repeat);

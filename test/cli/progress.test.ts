@@ -60,6 +60,7 @@ describe("the spinner", () => {
     progress.start("opening database");
     progress.update({ done: 5, total: 10, rows: 123_456_789 });
     await new Promise((resolve) => setTimeout(resolve, 200));
+    // eslint-disable-next-line no-control-regex -- terminal escapes are what is stripped
     const frames = writes.map((w) => w.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "")).filter((w) => w.includes("computing"));
     expect(frames.length).toBeGreaterThan(0);
     // "computing drift: 50% 123,456,789 rows" is 37 characters: cut to the 30 columns, less the spinner's.

@@ -8,7 +8,8 @@ import { NULL_REASONS } from "../../src/kernel/nullReason.js";
 import { runCli } from "../support/runCli.js";
 
 // Keeps the README, docs/ and --help from drifting apart (as sqlite-utils' test_docs does).
-const root = dirname(dirname(fileURLToPath(import.meta.url)));
+// The repository: this file is test/docs/docs.test.ts.
+const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const read = (path: string) => readFileSync(join(root, path), "utf8");
 const readme = read("README.md");
 const cli = read("docs/cli.md");
@@ -140,7 +141,9 @@ describe("console examples in README.md and docs/ print what they show", () => {
   /** What a terminal shows once the spinner's frames are overwritten: the text after each line's last carriage return (blank lines left out, on both sides). */
   const screen = (raw: string) =>
     raw
+      // eslint-disable-next-line no-control-regex -- a terminal escape that moves to the line's start
       .replace(/\x1b\[(\d*G|2K|0?K)/g, "\r")
+      // eslint-disable-next-line no-control-regex -- any other terminal escape
       .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "")
       .split(/\r?\n/)
       .map((line) => line.slice(line.lastIndexOf("\r") + 1).trimEnd())

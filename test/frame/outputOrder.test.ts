@@ -74,7 +74,7 @@ function piecesOf(cases: Case[], size: number, runs: RunTable): DriftedBatch[] {
     });
     const drift = new Float64Array(chunk.map((c) => c.drift ?? 0));
     const valid = Uint8Array.from(chunk, (c) => (c.drift === null ? 0 : 1));
-    pieces.push({ batch: builder.finish(), drift: nullableData(new Float64(), drift, valid) as Data<Float64> });
+    pieces.push({ batch: builder.finish(), drift: nullableData<Float64>(new Float64(), drift, valid) });
   }
   return pieces;
 }

@@ -35,6 +35,7 @@ function textOf(e: EmbeddingFixture): string {
 
 function label(e: EmbeddingFixture): string {
   const t = textOf(e);
+  // eslint-disable-next-line @typescript-eslint/no-misused-spread -- a preview cut at code points, and their count
   const shown = t.length > 24 ? `${[...t].slice(0, 12).join("")}… (${[...t].length} code points)` : t;
   return `${e.model}(${JSON.stringify(shown)})`;
 }

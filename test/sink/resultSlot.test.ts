@@ -71,7 +71,7 @@ describe("the result slot", () => {
     expect(after.footer.byteLength - before.footer.byteLength).toBe(field(json) - field(placeholder));
     expect(readFileSync(path).includes(Buffer.from(placeholder))).toBe(false);
     expect(after.footer.includes(Buffer.from("    "))).toBe(false);
-    const found = await readCacheMetadata(path);
+    const found = readCacheMetadata(path);
     expect(found).toMatchObject({ ...settings, ...result });
     const read = await duckdbRead(path);
     expect(read.rows).toBe(5000);
@@ -107,7 +107,7 @@ describe("the result slot", () => {
   it("a file whose slot was never filled is not taken as an up-to-date cache", async () => {
     const path = join(dir, "unfilled.parquet");
     await writeWithSlot(path, resultPlaceholder());
-    expect(await readCacheMetadata(path)).toBeUndefined();
+    expect(readCacheMetadata(path)).toBeUndefined();
   });
 
   it("reads the result of files written when every field was JSON text", async () => {
@@ -115,6 +115,6 @@ describe("the result slot", () => {
     const placeholder = resultPlaceholder();
     await writeWithSlot(path, placeholder);
     fillResultSlot(path, placeholder, JSON.stringify(RESULT));
-    expect(await readCacheMetadata(path)).toMatchObject(RESULT);
+    expect(readCacheMetadata(path)).toMatchObject(RESULT);
   });
 });

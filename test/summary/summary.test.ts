@@ -77,7 +77,8 @@ const json = async (args: string[]) => {
 const close = (actual: unknown, expected: number | null, what: string) => {
   if (expected === null) { expect(actual, what).toBeNull(); return; }
   expect(typeof actual, what).toBe("number");
-  expect(Math.abs((actual as number) - expected), `${what}: ${actual} vs ${expected}`).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(expected)));
+  const value = actual as number;
+  expect(Math.abs(value - expected), `${what}: ${value} vs ${expected}`).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(expected)));
 };
 
 describe("summary: the numbers", () => {
@@ -105,7 +106,7 @@ describe("summary: the numbers", () => {
       for (const stat of STATS) for (const part of ["mean", "ci_low", "ci_high"]) close(got![`${stat}_${part}`], want[`${stat}_${part}`] as number | null, `${JSON.stringify(want.key)} ${stat}_${part}`);
     }
     // Sorted by the --by columns.
-    const keys = rows.map((r) => `${r.network}\u0000${r.embedding_model}`);
+    const keys = rows.map((r) => `${String(r.network)}\u0000${String(r.embedding_model)}`);
     expect(keys).toEqual([...keys].sort());
   });
 
@@ -121,7 +122,7 @@ describe("summary: the numbers", () => {
       expect(got.steps).toBe(want.steps);
       for (const stat of STATS) close(got[stat], want[stat], `${want.key.run_id} ${want.key.embedding_model} ${stat}`);
     }
-    const order = rows.map((r) => `${r.run_id}\u0000${r.embedding_model}`);
+    const order = rows.map((r) => `${String(r.run_id)}\u0000${String(r.embedding_model)}`);
     expect(order).toEqual([...order].sort());
   });
 

@@ -77,7 +77,7 @@ export async function killTrials(db: string, out: string, trials: number, random
       // A new file: it must be complete (every row, the result recorded).
       try {
         const rows = Number((await query("SELECT count(*) AS n FROM read_parquet($1)", [out]))[0]!.n);
-        const meta = await readCacheMetadata(out);
+        const meta = readCacheMetadata(out);
         if (rows !== expectedRows || meta?.rows !== String(expectedRows)) report.failures.push(`${where}: a new output with ${rows} rows (expected ${expectedRows})`);
       } catch (error) {
         report.failures.push(`${where}: the output is not a readable parquet file (${String(error).split("\n")[0]})`);

@@ -63,7 +63,8 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  db?.close();
+  // Unset when beforeAll failed before opening it.
+  (db as Database.Database | undefined)?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -94,7 +95,7 @@ describe("makePanicDb", () => {
   });
 
   it("matches its manifest", () => {
-    const count = (sql: string): number => (db.prepare(sql).pluck().get() as number) ?? -1;
+    const count = (sql: string): number => (db.prepare(sql).pluck().get() as number | undefined) ?? -1;
     expect(count("SELECT count(*) FROM embedding")).toBe(edge.embeddingCount);
     expect(count("SELECT count(*) FROM run")).toBe(edge.runIds.length);
     expect(count("SELECT count(*) FROM invocation")).toBe(edge.invocationCount);

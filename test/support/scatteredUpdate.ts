@@ -112,7 +112,9 @@ export async function scatteredUpdateTrial(dir: string, options: ScatteredUpdate
     );
     rows = Number(same!.a);
     if (same!.a !== same!.b || Number(same!.only_a) !== 0 || Number(same!.only_b) !== 0) {
-      failures.push(`the updated file differs from --force's: ${same!.a} against ${same!.b} rows, ${same!.only_a} only in the update, ${same!.only_b} only in --force's`);
+      failures.push(
+        `the updated file differs from --force's: ${String(same!.a)} against ${String(same!.b)} rows, ${String(same!.only_a)} only in the update, ${String(same!.only_b)} only in --force's`,
+      );
     }
     // How scattered the new runs are: changes between old and new runs along the run order, plus one.
     const old = new Set(before.map((r) => r.run_id as string));

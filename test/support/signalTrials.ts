@@ -131,7 +131,7 @@ export async function signalTrials(scenario: SignalScenario, trials: number, ran
       window = (full.at - began) * 1.1;
       if (full.code !== 0) throw new Error(`${scenario.name}: a full run failed: ${full.stderr}`);
     }
-    const expectedRows = (await readCacheMetadata(scenario.out))?.rows;
+    const expectedRows = (readCacheMetadata(scenario.out))?.rows;
 
     const first = random() < 0.5 ? 0 : 1;
     for (let trial = 1; trial <= trials; trial++) {
@@ -140,12 +140,13 @@ export async function signalTrials(scenario: SignalScenario, trials: number, ran
       const signal: StopSignal = (trial + first) % 2 === 0 ? "SIGINT" : "SIGTERM";
       const delay = Math.round(random() * window);
       const run = start(scenario.args, env);
-      let exited = false;
-      void run.ended.then(() => (exited = true));
+      // A property, not a local: the run's end sets it while this awaits, which narrowing cannot see.
+      const state = { exited: false };
+      void run.ended.then(() => (state.exited = true));
       if (scenario.after !== undefined) await Promise.race([waitFor(scenario.after, 60_000), run.ended]);
       await Promise.race([sleep(delay), run.ended]);
       let sentAt: number | undefined;
-      if (!exited) {
+      if (!state.exited) {
         sentAt = performance.now();
         run.child.kill(signal);
       }
@@ -165,7 +166,7 @@ export async function signalTrials(scenario: SignalScenario, trials: number, ran
         const same = existsSync(scenario.out) && sha256(scenario.out) === before;
         if (ended.code === 0) {
           // Finished: a complete new output (or the same bytes: the output is deterministic).
-          const rows = (await readCacheMetadata(scenario.out))?.rows;
+          const rows = (readCacheMetadata(scenario.out))?.rows;
           if (rows !== expectedRows) report.failures.push(`${where}: exit 0 but the output records ${rows} rows (expected ${expectedRows})`);
         } else if (sentAt !== undefined && ended.code === EXPECTED_CODE[signal]) {
           if (!same) report.failures.push(`${where}: exit ${ended.code} but the output changed`);

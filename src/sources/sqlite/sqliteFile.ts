@@ -4,6 +4,9 @@ import { dirname, resolve as resolvePath } from "node:path";
 import { PanicDriftError } from "../../common/errors.js";
 import { notRegularFile, openRegularFileSync } from "../../common/regularFile.js";
 
+/** A column's value as better-sqlite3 returns it (without safeIntegers): what the file stores, whatever the schema says. */
+export type SqliteValue = string | number | Buffer | null;
+
 const SQLITE_MAGIC = "SQLite format 3\u0000";
 
 /**

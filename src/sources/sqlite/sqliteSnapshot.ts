@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import type { SqliteValue } from "./sqliteFile.js";
 import type { RunRecord } from "../../frame/runTable.js";
 import { runRecordDigest, type SnapshotChanges, type SnapshotState } from "../snapshotState.js";
 
@@ -35,7 +36,7 @@ function snapshotAndKeptRows(db: Database.Database, tables: SnapshotTables, runs
     .raw(true);
   for (const [runId, count, sum] of perRun.iterate() as IterableIterator<[unknown, number, number]>) invocations.set(runId, [count, sum]);
   const maxRowid = (db.prepare(`SELECT max(rowid) FROM ${tables.embedding}`).pluck().get() as number | null) ?? 0;
-  const maxId = db.prepare(`SELECT id FROM ${tables.embedding} WHERE rowid = ?`).pluck().get(maxRowid) as string | undefined;
+  const maxId = db.prepare(`SELECT id FROM ${tables.embedding} WHERE rowid = ?`).pluck().get(maxRowid) as SqliteValue | undefined;
   const [count, keptRows] = db
     .prepare(`SELECT count(*), count(*) FILTER (WHERE rowid <= ?) FROM ${tables.embedding} INDEXED BY ${indexLeadingWith(db, tables.embedding, "invocation_id")}`)
     .raw(true)
@@ -69,7 +70,7 @@ export function sqliteSnapshotChanges(
     const runId = byStoredId.get(storedId);
     if (runId !== undefined) runsWithNewRows.add(runId);
   }
-  const lastId = db.prepare(`SELECT id FROM ${tables.embedding} WHERE rowid = ?`).pluck().get(since) as string | undefined;
+  const lastId = db.prepare(`SELECT id FROM ${tables.embedding} WHERE rowid = ?`).pluck().get(since) as SqliteValue | undefined;
   const storedIdOf = new Map(runs.map((run) => [run.record.run_id, run.storedId]));
   const ofRun = db
     .prepare(

@@ -8,10 +8,11 @@ import { type DriftSource, type PairCount, type ScanOptions, type ScanProgress }
 import { type SourceFilters } from "../sourceFilters.js";
 import { sqliteFingerprint, type InputFingerprint } from "../inputFingerprint.js";
 import { parseNaiveTimestampMicros } from "../naiveTimestamp.js";
-import { isSqliteError, sqliteFailure } from "./sqliteFile.js";
+import { isSqliteError, sqliteFailure, type SqliteValue } from "./sqliteFile.js";
 import { hasIndexLeadingWith, requireColumns } from "./sqliteSchema.js";
 import { badNetworksWarning, filterRuns, inRunOrder, storedRun, type UnmatchedFilter } from "../runRecords.js";
 import { READ_COLUMNS, textCondition, type SqliteLayout } from "./sqliteLayouts.js";
+import { layoutQueries, modelClause, modelParameter, type LayoutQueries } from "./sqliteQueries.js";
 import { sqliteSnapshotChanges, sqliteSnapshotState, type SnapshotRun, type SnapshotTables } from "./sqliteSnapshot.js";
 import type { SnapshotChanges, SnapshotState } from "../snapshotState.js";
 
@@ -25,68 +26,8 @@ interface RunInfo {
   readonly keys: Map<string, number>;
 }
 
-const EMBEDDING_COLUMNS = "e.id, e.invocation_id, e.embedding_model, e.started_at, e.completed_at";
-const INVOCATION_COLUMNS = "i.sequence_number, i.model, i.output_text";
-
-/** With --model: only these embedding models' rows come back (no vector of another model is read out). */
-const MODEL_FILTER = ` AND e.embedding_model IN (SELECT value FROM json_each(?))`;
-
 /** Rowids per unit when reading in storage order. */
 const RANGE_UNIT_ROWS = 65_536;
-
-interface LayoutQueries {
-  readonly run: string;
-  readonly range: string;
-  readonly runs: string;
-  readonly pairs: string;
-  readonly span: string;
-}
-
-/** The queries for one layout (the same text for every connection, so every reader cuts the same units). */
-function layoutQueries(layout: SqliteLayout): LayoutQueries {
-  const { run, invocation, embedding } = layout.tables;
-  const isText = textCondition(layout);
-  return {
-    /*
-     * The rows of one run: its text invocations through the run_id index,
-     * each joined to its embeddings through the invocation_id index (CROSS
-     * JOIN keeps that loop order). Only the needed columns are named, so
-     * SQLite never reads the image blobs (their overflow pages stay on
-     * disk; see textPrecondition for the second generation). Reading run by
-     * run, in the output's run order, is what lets the sink stream the frame
-     * out without sorting it; it costs the same as a scan in storage order
-     * (both visit each embedding page once; measured on the 200k-row bench
-     * database).
-     */
-    run: `
-  SELECT ${EMBEDDING_COLUMNS}, NULL, ${INVOCATION_COLUMNS}, e.vector
-  FROM ${invocation} AS i
-  CROSS JOIN ${embedding} AS e ON e.invocation_id = i.id
-  WHERE i.run_id = ? AND ${isText}`,
-    /*
-     * Without those two indexes a per-run query would scan whole tables:
-     * then the embedding table is read in storage order, a rowid range at a
-     * time, each row joined to its invocation through the primary-key
-     * index, and the sink sorts.
-     */
-    range: `
-  SELECT ${EMBEDDING_COLUMNS}, i.run_id, ${INVOCATION_COLUMNS}, e.vector
-  FROM ${embedding} AS e
-  CROSS JOIN ${invocation} AS i ON i.id = e.invocation_id
-  WHERE ${isText} AND e.rowid BETWEEN ? AND ?`,
-    runs: `SELECT id, initial_prompt, network, experiment_id FROM ${run}`,
-    // Every text embedding's run and model, in storage order; the vector only tested for NULL
-    // (from the record header: the blob is not loaded). Counted in JavaScript: a GROUP BY
-    // would sort every row first.
-    pairs: `
-  SELECT i.run_id, e.embedding_model, e.vector IS NOT NULL
-  FROM ${embedding} AS e
-  CROSS JOIN ${invocation} AS i ON i.id = e.invocation_id
-  WHERE ${isText}`,
-    // Two lookups at the ends of the table (min and max in one SELECT would scan an index).
-    span: `SELECT (SELECT min(rowid) FROM ${embedding}), (SELECT max(rowid) FROM ${embedding})`,
-  };
-}
 
 /**
  * A panic-tda SQLite database of either generation (see SqliteLayout: the
@@ -206,7 +147,7 @@ export class SqliteDriftSource implements DriftSource {
         for (let r = unit * this.unitSize; r < last; r++) {
           const run = runs[r]!;
           if (options.excludePrompts.has(run.initialPrompt)) continue;
-          for (const raw of statement.iterate(run.storedId, ...models) as IterableIterator<unknown[]>) {
+          for (const raw of statement.iterate(run.storedId, ...models) as IterableIterator<SqliteValue[]>) {
             this.push(router, options, run, raw);
             while (router.ready.length > 0) yield router.ready.shift()!;
           }
@@ -215,7 +156,7 @@ export class SqliteDriftSource implements DriftSource {
         const statement = this.db.prepare(this.sql.range + this.modelClause()).raw(true);
         const byId = new Map(this.runs!.map((run) => [run.storedId, run]));
         const lo = this.span.from + unit * this.unitSize;
-        for (const raw of statement.iterate(lo, Math.min(this.span.to, lo + this.unitSize - 1), ...this.modelParameter()) as IterableIterator<unknown[]>) {
+        for (const raw of statement.iterate(lo, Math.min(this.span.to, lo + this.unitSize - 1), ...this.modelParameter()) as IterableIterator<SqliteValue[]>) {
           const run = byId.get(raw[5]);
           // Inner-join semantics (orphans dropped) and the prompt exclusions.
           if (run === undefined || options.excludePrompts.has(run.initialPrompt)) continue;
@@ -243,7 +184,7 @@ export class SqliteDriftSource implements DriftSource {
   };
 
   /** One result row (EMBEDDING_COLUMNS, run id, INVOCATION_COLUMNS, vector) into the batches. */
-  private push(router: BatchesByDimension, options: ScanOptions, run: RunInfo, raw: unknown[]): void {
+  private push(router: BatchesByDimension, options: ScanOptions, run: RunInfo, raw: SqliteValue[]): void {
     const [id, invocationId, model, startedAt, completedAt, , sequence, textModel, text, vector] = raw;
     const row = this.row;
     const embeddingModel = String(model);
@@ -275,11 +216,11 @@ export class SqliteDriftSource implements DriftSource {
     const byId = new Map(this.runs!.map((run) => [run.storedId, run]));
     const pairs = new Map<string, Map<string, { rows: number; rowsWithVector: number }>>();
     try {
-      for (const [runId, model, withVector] of this.db.prepare(this.sql.pairs + this.modelClause()).raw(true).iterate(...this.modelParameter()) as IterableIterator<unknown[]>) {
+      for (const [runId, model, withVector] of this.db.prepare(this.sql.pairs + this.modelClause()).raw(true).iterate(...this.modelParameter()) as IterableIterator<SqliteValue[]>) {
         const run = byId.get(runId);
         if (run === undefined || excludePrompts.has(run.initialPrompt)) continue;
         let byModel = pairs.get(run.initialPrompt);
-        if (byModel === undefined) pairs.set(run.initialPrompt, (byModel = new Map()));
+        if (byModel === undefined) pairs.set(run.initialPrompt, (byModel = new Map<string, { rows: number; rowsWithVector: number }>()));
         const embeddingModel = String(model);
         const count = byModel.get(embeddingModel) ?? { rows: 0, rowsWithVector: 0 };
         count.rows++;
@@ -300,14 +241,12 @@ export class SqliteDriftSource implements DriftSource {
   }
 
   private modelClause(): string {
-    return (this.filters.models ?? []).length > 0 ? MODEL_FILTER : "";
+    return modelClause(this.filters);
   }
 
   private modelParameter(): string[] {
-    const models = this.filters.models ?? [];
-    return models.length > 0 ? [JSON.stringify(models)] : [];
+    return modelParameter(this.filters);
   }
-
 
   /** Index-only facts of the pinned snapshot, for the next incremental update (see snapshotState.ts). */
   snapshotState(): SnapshotState {
@@ -379,7 +318,7 @@ export class SqliteDriftSource implements DriftSource {
 
   /** The runs, in the output's order: by run_id as the frame shows it, compared as UTF-8 bytes like DuckDB. */
   private readRuns(): RunInfo[] {
-    const rows = this.db.prepare(this.sql.runs).raw(true).all() as unknown[][];
+    const rows = this.db.prepare(this.sql.runs).raw(true).all() as SqliteValue[][];
     const records = inRunOrder(rows.map(([id, prompt, network, experimentId]) => storedRun(id, prompt, network, experimentId)));
     const { kept, unmatched } = filterRuns(records, this.filters);
     this.unmatchedRuns = unmatched;
