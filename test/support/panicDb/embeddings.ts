@@ -50,11 +50,11 @@ function textsByRun(invocations: readonly InvocationPlan[]): Map<RunPlan, Invoca
 }
 
 /** The model edge cases are planted on: the first with a built-in reference, so that only the edge case makes its drift NULL. */
-export function edgeModelOf(models: readonly EmbeddingModelSpec[]): EmbeddingModelSpec {
+function edgeModelOf(models: readonly EmbeddingModelSpec[]): EmbeddingModelSpec {
   return models.find((m) => builtinDim(m.name) !== undefined) ?? models[0]!;
 }
 
-export interface EmbeddingPlanInput {
+interface EmbeddingPlanInput {
   runs: readonly RunPlan[];
   invocations: readonly InvocationPlan[];
   /** The finished ordinary runs: only their rows take per-row edge cases. */

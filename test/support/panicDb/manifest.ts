@@ -26,7 +26,7 @@ function edgeRowsOf(kept: readonly EmbeddingPlan[], gen2: boolean): Record<strin
   return edgeRows;
 }
 
-export interface ManifestInput {
+interface ManifestInput {
   path: string;
   layout: PanicDbLayout;
   edge: boolean;

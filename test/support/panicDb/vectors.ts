@@ -9,7 +9,7 @@ import { UnitReferences } from "./references.js";
 import { Rng } from "./rng.js";
 import type { EmbeddingModelSpec, PanicDbOptions, VectorContext } from "./types.js";
 
-export interface EmbeddingContent {
+interface EmbeddingContent {
   started: number;
   completed: number | null;
   blob: Buffer | null;
