@@ -110,9 +110,11 @@ export async function scatteredUpdateTrial(dir: string, options: ScatteredUpdate
               (SELECT count(*) FROM (SELECT * FROM read_parquet($2, file_row_number = true) EXCEPT ALL SELECT * FROM read_parquet($1, file_row_number = true))) AS only_b`,
       [out, full],
     );
-    rows = Number(same!.a);
-    if (same!.a !== same!.b || Number(same!.only_a) !== 0 || Number(same!.only_b) !== 0) {
-      failures.push(`the updated file differs from --force's: ${same!.a} against ${same!.b} rows, ${same!.only_a} only in the update, ${same!.only_b} only in --force's`);
+    // Counts come back as JSON text or numbers (BIGINT): compared and printed as they are.
+    const { a, b, only_a: onlyA, only_b: onlyB } = same as Record<"a" | "b" | "only_a" | "only_b", string | number>;
+    rows = Number(a);
+    if (a !== b || Number(onlyA) !== 0 || Number(onlyB) !== 0) {
+      failures.push(`the updated file differs from --force's: ${a} against ${b} rows, ${onlyA} only in the update, ${onlyB} only in --force's`);
     }
     // How scattered the new runs are: changes between old and new runs along the run order, plus one.
     const old = new Set(before.map((r) => r.run_id as string));

@@ -140,12 +140,13 @@ export async function signalTrials(scenario: SignalScenario, trials: number, ran
       const signal: StopSignal = (trial + first) % 2 === 0 ? "SIGINT" : "SIGTERM";
       const delay = Math.round(random() * window);
       const run = start(scenario.args, env);
-      let exited = false;
-      void run.ended.then(() => (exited = true));
+      // An object, as the flag is set in a callback (a plain `let` would look constant to the checker).
+      const exit = { seen: false };
+      void run.ended.then(() => (exit.seen = true));
       if (scenario.after !== undefined) await Promise.race([waitFor(scenario.after, 60_000), run.ended]);
       await Promise.race([sleep(delay), run.ended]);
       let sentAt: number | undefined;
-      if (!exited) {
+      if (!exit.seen) {
         sentAt = performance.now();
         run.child.kill(signal);
       }
