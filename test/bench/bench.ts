@@ -20,7 +20,13 @@ import { HAVE_TIME, PEAK_RSS_FROM, TIME, timedChild } from "../support/timedChil
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const CACHE_DIR = path.join(os.tmpdir(), "panic-drift-bench");
-const GENERATOR = path.join(REPO, "test/support/makePanicDb.ts");
+/** The generator's sources: a cached database is reused only while none of them changed. */
+const GENERATOR_DIR = path.join(REPO, "test/support/panicDb");
+const GENERATOR = [
+  path.join(REPO, "test/support/makePanicDb.ts"),
+  ...fs.readdirSync(GENERATOR_DIR).filter((f) => f.endsWith(".ts")).sort().map((f) => path.join(GENERATOR_DIR, f)),
+  path.join(REPO, "src/reference/mt19937.ts"),
+];
 const NUMPY_BASELINE = path.join(REPO, "test/bench/numpy_baseline.py");
 const CLI = path.join(REPO, "bin/panic-drift.js");
 const GB = 1024 ** 3;
@@ -103,13 +109,9 @@ interface DbInfo {
 }
 
 function dbFileName(spec: DbSpec): string {
-  const hash = createHash("sha256")
-    .update(JSON.stringify(spec.options))
-    .update("\0")
-    .update(fs.readFileSync(GENERATOR))
-    .digest("hex")
-    .slice(0, 10);
-  return `${spec.name}-${hash}.sqlite`;
+  const hash = createHash("sha256").update(JSON.stringify(spec.options));
+  for (const file of GENERATOR) hash.update("\0").update(fs.readFileSync(file));
+  return `${spec.name}-${hash.digest("hex").slice(0, 10)}.sqlite`;
 }
 
 function freeBytes(dir: string): number {

@@ -49,6 +49,8 @@ let dir: string;
 let edgePath: string;
 let edge: PanicDbManifest;
 let db: Database.Database;
+/** The same connection, for afterAll: unset when beforeAll failed before opening it. */
+let opened: Database.Database | undefined;
 const embeddingById = new Map<string, EmbeddingRow>();
 // Each oracle run costs ~0.5 s of Python start-up: share the default one.
 let defaultRows: OracleRow[] | undefined;
@@ -58,13 +60,12 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "makePanicDb-"));
   edgePath = join(dir, "edge.sqlite");
   edge = makePanicDb(edgePath, { edgeCases: true, seed: 42 });
-  db = new Database(edgePath, { readonly: true });
+  db = opened = new Database(edgePath, { readonly: true });
   for (const row of db.prepare("SELECT * FROM embedding").all() as EmbeddingRow[]) embeddingById.set(row.id, row);
 });
 
 afterAll(() => {
-  // Unset when beforeAll failed before opening it.
-  (db as Database.Database | undefined)?.close();
+  opened?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -95,7 +96,7 @@ describe("makePanicDb", () => {
   });
 
   it("matches its manifest", () => {
-    const count = (sql: string): number => (db.prepare(sql).pluck().get() as number | undefined) ?? -1;
+    const count = (sql: string): number => db.prepare(sql).pluck().get() as number;
     expect(count("SELECT count(*) FROM embedding")).toBe(edge.embeddingCount);
     expect(count("SELECT count(*) FROM run")).toBe(edge.runIds.length);
     expect(count("SELECT count(*) FROM invocation")).toBe(edge.invocationCount);
