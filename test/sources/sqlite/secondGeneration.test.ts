@@ -214,7 +214,7 @@ describe("makePanicDb({ layout: 'gen2' })", () => {
     expect(left.map((e) => e.key).sort()).toEqual([...m2.notWritten.embeddings].sort());
     const seen = new Set<string>();
     for (const e of one.embeddings) {
-      const pair = `${e.invocation_id}\u0000${e.embedding_model}`;
+      const pair = `${String(e.invocation_id)}\u0000${String(e.embedding_model)}`;
       const isCopy = seen.has(pair);
       seen.add(pair);
       const inv = one.invocations.get(e.invocation_id as string);
