@@ -28,7 +28,7 @@ export default tseslint.config(
     // Column-generic Arrow plumbing: apache-arrow's own declarations default Data, Vector, RecordBatch
     // and the rest to `any` (arrow.ts re-exports them as they are), and code that moves any kind of
     // column (the output-order gather, the batch builder, the thread transfer codec) handles those.
-    files: ["src/frame/arrow.ts", "src/frame/outputOrder.ts", "src/frame/sourceBatch.ts", "src/frame/batchTransfer.ts"],
+    files: ["src/frame/arrow.ts", "src/frame/outputOrder.ts", "src/frame/sourceBatch.ts", "src/frame/gatherColumn.ts", "src/frame/batchTransfer.ts"],
     rules: {
       "@typescript-eslint/no-explicit-any": "off",
       "@typescript-eslint/no-unsafe-argument": "off",
