@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FONT_FAMILY, forResvg, undrawableTexts } from "../../src/plot/fonts.js";
 import { svgToPng } from "../../src/plot/render.js";
-import { readPng } from "./pngPixels.js";
+import { readPng } from "../support/plot/pngPixels.js";
 
 /**
  * What the PNG renderer (resvg) can draw, judged by its pixels: a character

@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makePanicDb } from "../support/makePanicDb.js";
 import { query } from "../support/readParquet.js";
 import { runCli } from "../support/runCli.js";
-import { plot } from "./runPlot.js";
+import { plot } from "../support/plot/runPlot.js";
 import { T975 } from "../summary/independentSummary.js";
-import { distinctColours, readPng } from "./pngPixels.js";
-import { xmlProblem } from "./xmlCheck.js";
+import { distinctColours, readPng } from "../support/plot/pngPixels.js";
+import { xmlProblem } from "../support/plot/xmlCheck.js";
 import { shortTexts } from "../../src/common/shortText.js";
 
 /**

@@ -7,9 +7,9 @@ import { displayWidth } from "../../src/common/shortText.js";
 import { makePanicDb } from "../support/makePanicDb.js";
 import { query } from "../support/readParquet.js";
 import { runCli } from "../support/runCli.js";
-import { plot } from "./runPlot.js";
-import { readPng, type Png } from "./pngPixels.js";
-import { xmlProblem } from "./xmlCheck.js";
+import { plot } from "../support/plot/runPlot.js";
+import { readPng, type Png } from "../support/plot/pngPixels.js";
+import { xmlProblem } from "../support/plot/xmlCheck.js";
 
 /**
  * Plots that stay readable with many groups, long prompts and scripts the

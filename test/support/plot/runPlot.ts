@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import { runCli, type CliRun } from "../support/runCli.js";
+import { runCli, type CliRun } from "../runCli.js";
 
 /** Runs `panic-drift plot …` in-process and expects it to succeed (the stderr shown if not). */
 export async function plot(args: string[]): Promise<CliRun> {
