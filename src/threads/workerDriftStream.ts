@@ -1,7 +1,8 @@
 import { receiveMessageOnPort } from "node:worker_threads";
 import { driftUnit, reuseFor, scanWarnings, type DriftStream, type DriftStreamOptions } from "../stream/driftStream.js";
 import type { DriftedBatch } from "../frame/driftedBatch.js";
-import { PanicDriftError, type ErrorCode } from "../common/errors.js";
+import { PanicDriftError } from "../common/errors.js";
+import { errorFromMessage } from "../common/threadErrors.js";
 import { ReferencePairs } from "../frame/referencePairs.js";
 import { BatchDrift } from "../kernel/batchDrift.js";
 import { emptyTally, mergeTally } from "../kernel/driftTally.js";
@@ -12,7 +13,7 @@ import { sqliteFingerprint } from "../sources/inputFingerprint.js";
 import { fromBatchMessage } from "./batchMessage.js";
 import { waitAsync } from "../common/waitAsync.js";
 import { startReaderThreads, stopReaderThreads, type ReaderThread, type ReaderThreads } from "./readerThreads.js";
-import type { DataMessage, ErrorMessage, ToWorker } from "./workerProtocol.js";
+import type { DataMessage, ToWorker } from "./workerProtocol.js";
 
 /** Batches the main thread reads ahead of DuckDB, at most. */
 const READ_AHEAD_BATCHES = 4;
@@ -134,7 +135,7 @@ export function workerDriftStream(source: DriftSource, options: WorkerStreamOpti
       return;
     }
     if (message.type === "pinned") return;
-    if (message.type === "error") throw workerError(message);
+    if (message.type === "error") throw errorFromMessage(message.error);
     thread.progress = message.progress;
     if (message.type === "batch") unitOf(message.unit).batches.push({ batch: fromBatchMessage(message.batch, runs), from: thread });
     else if (message.type === "unit") unitOf(message.unit).complete = true;
@@ -287,13 +288,4 @@ export function workerDriftStream(source: DriftSource, options: WorkerStreamOpti
     warnings: () => scanWarnings(source, badTimestamps),
     close: stopAll,
   };
-}
-
-function workerError(message: ErrorMessage): Error {
-  if (message.code !== undefined && !message.code.startsWith("SQLITE_") && !message.code.startsWith("ERR_")) {
-    return new PanicDriftError(message.code as ErrorCode, message.message);
-  }
-  const error = new Error(message.message);
-  if (message.stack) error.stack = message.stack;
-  return error;
 }

@@ -5,6 +5,7 @@ import type { ReferenceMode } from "../kernel/referenceMode.js";
 import type { ReferenceVectors } from "../reference/referenceResolver.js";
 import type { ScanProgress } from "../sources/driftSource.js";
 import type { SourceFilters } from "../sources/sourceFilters.js";
+import type { ErrorMessage } from "../common/threadErrors.js";
 import type { BatchMessage } from "./batchMessage.js";
 
 /** What a scan worker is started with (before the rest of the run is known). */
@@ -43,11 +44,4 @@ export type DataMessage =
   | { type: "batch"; unit: number; batch: BatchMessage; progress: ScanProgress }
   | { type: "unit"; unit: number; progress: ScanProgress }
   | { type: "done"; tally: DriftTally; badTimestamps: number; progress: ScanProgress }
-  | ErrorMessage;
-
-export interface ErrorMessage {
-  type: "error";
-  code?: string | undefined;
-  message: string;
-  stack?: string | undefined;
-}
+  | { type: "error"; error: ErrorMessage };

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { notRegularFile } from "../../common/regularFile.js";
-import { PanicDriftError, type ErrorCode } from "../../common/errors.js";
+import { PanicDriftError } from "../../common/errors.js";
+import { errorFromMessage } from "../../common/threadErrors.js";
 import type { RecordBatch } from "../../frame/arrow.js";
 import { RunTable } from "../../frame/runTable.js";
 import { onInterrupt } from "../../common/interruptCleanup.js";
@@ -13,7 +14,7 @@ import type { DriftSource, PairCount, ScanOptions, ScanProgress } from "../drift
 import type { SourceFilters } from "../sourceFilters.js";
 import { exportFingerprint, type ExportFingerprint } from "../inputFingerprint.js";
 import { fromSourceBatchMessage } from "./parquetExportBatch.js";
-import { type ExportWorkerSetup, type FromExportWorker, type PinnedExport, type ToExportWorker } from "./parquetExportProtocol.js";
+import { type ExportReply, type ExportWorkerSetup, type FromExportWorker, type PinnedExport, type ToExportWorker } from "./parquetExportProtocol.js";
 import { EXPORT_FILES } from "./exportTables.js";
 import type { UnmatchedFilter } from "../runRecords.js";
 
@@ -83,7 +84,7 @@ export class ParquetExportSource implements DriftSource {
   /** Reads the runs, what each holds and the prompt rows' vectors (idempotent). */
   pin(): void {
     if (this.pinned !== undefined) return;
-    const pinned = this.client.request<PinnedExport>({ type: "pin" });
+    const pinned = this.client.request({ type: "pin" });
     this.runTable = new RunTable();
     for (const record of pinned.runs) this.runTable.add(record);
     for (const warning of pinned.warnings) if (!this.warnings.includes(warning)) this.warnings.push(warning);
@@ -142,7 +143,7 @@ export class ParquetExportSource implements DriftSource {
           this.client.discard(message);
           continue;
         }
-        if (message.type === "scanError") throw workerError(message);
+        if (message.type === "scanError") throw errorFromMessage(message.error);
         if (message.unit !== unit) throw new Error(`the DuckDB thread sent unit ${message.unit} while unit ${unit} was read`);
         if (message.type === "batch") {
           for (const [prompt, model] of message.pairs) stream.keys.push(options.pairs.keyFor(prompt, model));
@@ -216,7 +217,7 @@ export class ParquetExportSource implements DriftSource {
   pairCounts(excludePrompts: ReadonlySet<string>): PairCount[] {
     this.pin();
     this.stopStream();
-    return this.client.request<PairCount[]>({ type: "pairCounts", excludedRuns: this.excludedRuns(excludePrompts) });
+    return this.client.request({ type: "pairCounts", excludedRuns: this.excludedRuns(excludePrompts) });
   }
 
   storedReferences(): PromptVector[] {
@@ -267,15 +268,15 @@ class ExportClient {
     this.worker.unref();
   }
 
-  request<T = unknown>(request: Request): T {
+  request<R extends Request>(request: R): ExportReply<R["type"]> {
     if (this.closed) throw new Error("the export's DuckDB thread is closed");
     const id = this.nextId++;
     this.port.postMessage({ ...request, id });
     for (;;) {
       const message = this.receive();
       if ("id" in message && message.id === id) {
-        if (message.type === "error") throw workerError(message);
-        return message.value as T;
+        if (message.type === "error") throw errorFromMessage(message.error);
+        return message.value as ExportReply<R["type"]>;
       }
       this.discard(message);
     }
@@ -320,13 +321,6 @@ class ExportClient {
     rmSync(this.tempDir, { recursive: true, force: true });
     this.unregister();
   }
-}
-
-function workerError(message: { code?: string | undefined; message: string; stack?: string | undefined }): Error {
-  if (message.code !== undefined && /^(EXPORT_|DB_)/.test(message.code)) return new PanicDriftError(message.code as ErrorCode, message.message);
-  const error = new Error(message.message);
-  if (message.stack) error.stack = message.stack;
-  return error;
 }
 
 /**

@@ -27,18 +27,8 @@ import { type ExportWorkerSetup, type FromExportWorker, type PinnedExport, type 
 import { EXPORT_TABLES, type ExportTable } from "./exportTables.js";
 import { pairKey } from "../../frame/promptVector.js";
 import { firstLine, sqlString } from "../../common/text.js";
-
-/** A failure with a PanicDriftError code, posted to the main thread as such. */
-class ExportFailure extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-
+import { PanicDriftError } from "../../common/errors.js";
+import { errorToMessage } from "../../common/threadErrors.js";
 
 /**
  * DuckDB's memory: a quarter of the machine, between 1 and 4 GB. Reading a
@@ -194,9 +184,9 @@ class ExportReader {
   }
 
   private readFailure(error: unknown, table?: ExportTable): Error {
-    if (error instanceof ExportFailure) return error;
+    if (error instanceof PanicDriftError) return error;
     const where = table === undefined ? this.dir : this.file(table);
-    return new ExportFailure("EXPORT_UNREADABLE", `cannot read ${where}: ${firstLine(error)}: check that the export is complete (export it again with mix experiment.export_data if not)`);
+    return new PanicDriftError("EXPORT_UNREADABLE", `cannot read ${where}: ${firstLine(error)}: check that the export is complete (export it again with mix experiment.export_data if not)`);
   }
 
   /** Every needed column of every file is there (and the vector column holds numbers). */
@@ -208,7 +198,7 @@ class ExportReader {
       types[table] = columns;
       const missing = EXPORT_TABLES[table].filter((c) => !columns.has(c));
       if (missing.length > 0) {
-        throw new ExportFailure(
+        throw new PanicDriftError(
           "EXPORT_MISSING_COLUMN",
           `not a panic-tda export: ${this.file(table)} has no column ${missing.join(", ")} (columns: ${[...columns.keys()].join(", ")}): export it with mix experiment.export_data, which writes them`,
         );
@@ -216,7 +206,7 @@ class ExportReader {
     }
     const vector = types.embeddings.get("vector")!;
     if (!/^(FLOAT|DOUBLE|REAL|DECIMAL\(\d+,\d+\)|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT)\[\d*\]$/.test(vector)) {
-      throw new ExportFailure(
+      throw new PanicDriftError(
         "EXPORT_MISSING_COLUMN",
         `not a panic-tda export: the vector column of ${this.file("embeddings")} is ${vector}, not a list of numbers (upstream writes list<float32>): export it with mix experiment.export_data`,
       );
@@ -419,7 +409,8 @@ class ExportReader {
     )) {
       if (excluded.has(Number(run))) continue;
       const initialPrompt = this.runStates[Number(run)]!.prompt;
-      const embeddingModel = model == null ? "" : String(model);
+      // A VARCHAR (text() casts it): a string, or NULL.
+      const embeddingModel = typeof model === "string" ? model : "";
       const key = pairKey(initialPrompt, embeddingModel);
       const count = pairs.get(key) ?? { initialPrompt, embeddingModel, rows: 0, rowsWithVector: 0 };
       count.rows += Number(n);
@@ -557,7 +548,7 @@ class ExportReader {
       for (let r = 0; r < n; r++) {
         const run = runIndex[r]!;
         const unit = unitOfRun[run]!;
-        if (unit < next) throw new ExportFailure("EXPORT_CHANGED", `${embeddings} changed while it was read (a run has more rows than it had): rerun once the export is written completely`);
+        if (unit < next) throw new PanicDriftError("EXPORT_CHANGED", `${embeddings} changed while it was read (a run has more rows than it had): rerun once the export is written completely`);
         const entry = openUnit(unit);
         const model = models.get(r) ?? "";
         const state = this.runStates[run]!;
@@ -641,11 +632,6 @@ function post(message: FromExportWorker, transfer: ArrayBuffer[] = []): void {
   bump();
 }
 
-function failure(error: unknown): { code?: string | undefined; message: string; stack?: string | undefined } {
-  const e = error as { code?: string; message?: string; stack?: string };
-  return { code: e.code, message: e.message ?? String(error), stack: e.stack };
-}
-
 const reader = new ExportReader(setup.dir, setup.filters, setup.tempDir, post, new Int32Array(setup.signal, 4, 1));
 // A sign of life while DuckDB works (the main thread waits synchronously and would otherwise take silence for death).
 const heartbeat = setInterval(bump, 250);
@@ -676,7 +662,7 @@ setup.port.on("message", (message: ToExportWorker) => {
           try {
             await reader.scan(message.scan);
           } catch (error) {
-            post({ type: "scanError", scanId: message.scan.scanId, ...failure(error) });
+            post({ type: "scanError", scanId: message.scan.scanId, error: errorToMessage(error) });
           }
           break;
         case "close":
@@ -687,7 +673,7 @@ setup.port.on("message", (message: ToExportWorker) => {
           break;
       }
     } catch (error) {
-      post({ id: message.id, type: "error", ...failure(error) });
+      post({ id: message.id, type: "error", error: errorToMessage(error) });
     }
   });
 });
