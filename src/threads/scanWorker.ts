@@ -12,7 +12,7 @@ import { BatchDrift } from "../kernel/batchDrift.js";
 import { ReferenceResolver } from "../reference/referenceResolver.js";
 import { openSource } from "../sources/openSource.js";
 import type { DriftSource } from "../sources/driftSource.js";
-import { toBatchMessage } from "./batchMessage.js";
+import { toDriftedBatchTransfer } from "../frame/batchTransfer.js";
 import { errorToMessage } from "../common/threadErrors.js";
 import type { DataMessage, ToWorker, WorkerSetup } from "./workerProtocol.js";
 
@@ -49,7 +49,7 @@ function read(source: DriftSource, go: ToWorker): void {
       // Back-pressure: never more than maxInFlight batches waiting for the sink.
       while (Atomics.load(inFlight, 0) >= setup.maxInFlight) Atomics.wait(inFlight, 0, setup.maxInFlight, 1000);
       Atomics.add(inFlight, 0, 1);
-      const { message: batch, transfer } = toBatchMessage(drifted);
+      const { message: batch, transfer } = toDriftedBatchTransfer(drifted);
       postData({ type: "batch", unit, batch, progress: source.progress() }, transfer);
     }
     postData({ type: "unit", unit, progress: source.progress() });

@@ -10,7 +10,7 @@ import type { ReferenceVectors } from "../reference/referenceResolver.js";
 import type { DriftSource, ScanProgress } from "../sources/driftSource.js";
 import type { SourceFilters } from "../sources/sourceFilters.js";
 import { sqliteFingerprint } from "../sources/inputFingerprint.js";
-import { fromBatchMessage } from "./batchMessage.js";
+import { fromDriftedBatchTransfer } from "../frame/batchTransfer.js";
 import { waitAsync } from "../common/waitAsync.js";
 import { startReaderThreads, stopReaderThreads, type ReaderThread, type ReaderThreads } from "./readerThreads.js";
 import type { DataMessage, ToWorker } from "./workerProtocol.js";
@@ -137,7 +137,7 @@ export function workerDriftStream(source: DriftSource, options: WorkerStreamOpti
     if (message.type === "pinned") return;
     if (message.type === "error") throw errorFromMessage(message.error);
     thread.progress = message.progress;
-    if (message.type === "batch") unitOf(message.unit).batches.push({ batch: fromBatchMessage(message.batch, runs), from: thread });
+    if (message.type === "batch") unitOf(message.unit).batches.push({ batch: fromDriftedBatchTransfer(message.batch, runs), from: thread });
     else if (message.type === "unit") unitOf(message.unit).complete = true;
     else {
       thread.state = "done";

@@ -6,7 +6,7 @@ import type { ReferenceVectors } from "../reference/referenceResolver.js";
 import type { ScanProgress } from "../sources/driftSource.js";
 import type { SourceFilters } from "../sources/sourceFilters.js";
 import type { ErrorMessage } from "../common/threadErrors.js";
-import type { BatchMessage } from "./batchMessage.js";
+import type { BatchTransfer } from "../frame/batchTransfer.js";
 
 /** What a scan worker is started with (before the rest of the run is known). */
 export interface WorkerSetup {
@@ -41,7 +41,7 @@ export type ToWorker = GoMessage;
 export type DataMessage =
   /** The input fingerprint taken when the worker opened the database, before its snapshot started. */
   | { type: "pinned"; fingerprint: string }
-  | { type: "batch"; unit: number; batch: BatchMessage; progress: ScanProgress }
+  | { type: "batch"; unit: number; batch: BatchTransfer; progress: ScanProgress }
   | { type: "unit"; unit: number; progress: ScanProgress }
   | { type: "done"; tally: DriftTally; badTimestamps: number; progress: ScanProgress }
   | { type: "error"; error: ErrorMessage };

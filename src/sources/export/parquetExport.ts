@@ -13,7 +13,7 @@ import type { PromptVector } from "../../frame/promptVector.js";
 import type { DriftSource, PairCount, ScanOptions, ScanProgress } from "../driftSource.js";
 import type { SourceFilters } from "../sourceFilters.js";
 import { exportFingerprint, type ExportFingerprint } from "../inputFingerprint.js";
-import { fromSourceBatchMessage } from "./parquetExportBatch.js";
+import { fromSourceBatchTransfer } from "../../frame/batchTransfer.js";
 import { type ExportReply, type ExportWorkerSetup, type FromExportWorker, type PinnedExport, type ToExportWorker } from "./parquetExportProtocol.js";
 import { EXPORT_FILES } from "./exportTables.js";
 import type { UnmatchedFilter } from "../runRecords.js";
@@ -147,7 +147,7 @@ export class ParquetExportSource implements DriftSource {
         if (message.unit !== unit) throw new Error(`the DuckDB thread sent unit ${message.unit} while unit ${unit} was read`);
         if (message.type === "batch") {
           for (const [prompt, model] of message.pairs) stream.keys.push(options.pairs.keyFor(prompt, model));
-          const batch = fromSourceBatchMessage(message.batch, this.runTable, stream.keys);
+          const batch = fromSourceBatchTransfer(message.batch, this.runTable, stream.keys);
           this.client.taken();
           this.rowsDone += batch.numRows;
           yield batch;

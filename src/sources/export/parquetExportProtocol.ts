@@ -3,7 +3,7 @@ import type { RunRecord } from "../../frame/runTable.js";
 import type { SourceFilters } from "../sourceFilters.js";
 import type { UnmatchedFilter } from "../runRecords.js";
 import type { PairCount } from "../driftSource.js";
-import type { SourceBatchMessage } from "./parquetExportBatch.js";
+import type { SourceBatchTransfer } from "../../frame/batchTransfer.js";
 import type { ErrorMessage } from "../../common/threadErrors.js";
 
 /**
@@ -73,6 +73,6 @@ export interface PinnedExport {
 export type FromExportWorker =
   | { id: number; type: "reply"; value: unknown }
   | { id: number; type: "error"; error: ErrorMessage }
-  | { type: "batch"; scanId: number; unit: number; batch: SourceBatchMessage; pairs: [string, string][] }
+  | { type: "batch"; scanId: number; unit: number; batch: SourceBatchTransfer; pairs: [string, string][] }
   | { type: "unit"; scanId: number; unit: number; rows: number; badTimestamps: number }
   | { type: "scanError"; scanId: number; error: ErrorMessage };

@@ -21,7 +21,7 @@ import { VectorStatus } from "../../frame/vectorStatus.js";
 import type { PairCount } from "../driftSource.js";
 import type { SourceFilters } from "../sourceFilters.js";
 import { badNetworksWarning, filterRuns, inRunOrder, storedRun, type StoredRun, type UnmatchedFilter } from "../runRecords.js";
-import { toSourceBatchMessage } from "./parquetExportBatch.js";
+import { toSourceBatchTransfer } from "../../frame/batchTransfer.js";
 import { waitAsync } from "../../common/waitAsync.js";
 import { type ExportWorkerSetup, type FromExportWorker, type PinnedExport, type ScanRequest, type ToExportWorker } from "./parquetExportProtocol.js";
 import { EXPORT_TABLES, type ExportTable } from "./exportTables.js";
@@ -502,7 +502,7 @@ class ExportReader {
             await waitAsync(this.inFlight, 0, Atomics.load(this.inFlight, 0), 200);
             if (this.cancelled.has(scanId)) return;
           }
-          const { message: batch, transfer } = toSourceBatchMessage(message.batch);
+          const { message: batch, transfer } = toSourceBatchTransfer(message.batch);
           Atomics.add(this.inFlight, 0, 1);
           this.post({ type: "batch", scanId, unit: message.unit, batch, pairs: newPairs() }, transfer);
         } else {
