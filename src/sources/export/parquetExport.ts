@@ -16,6 +16,7 @@ import { exportFingerprint, type ExportFingerprint } from "../inputFingerprint.j
 import { fromSourceBatchTransfer } from "../../frame/batchTransfer.js";
 import { type ExportReply, type ExportWorkerSetup, type FromExportWorker, type PinnedExport, type ToExportWorker } from "./parquetExportProtocol.js";
 import { EXPORT_FILES } from "./exportTables.js";
+import { unitStarts } from "./exportUnits.js";
 import type { UnmatchedFilter } from "../runRecords.js";
 
 /** Batches the DuckDB thread may have posted ahead of the consumer. */
@@ -114,15 +115,7 @@ export class ParquetExportSource implements DriftSource {
   /** Consecutive runs, as many as fit in `batchRows` rows (a longer run is a unit of its own). */
   units(batchRows: number): number {
     this.pin();
-    const starts: number[] = [];
-    let rows = 0;
-    this.pinned!.rows.forEach((n, run) => {
-      if (starts.length === 0 || (rows > 0 && rows + n > batchRows)) {
-        starts.push(run);
-        rows = 0;
-      }
-      rows += n;
-    });
+    const starts = unitStarts(this.pinned!.rows, batchRows);
     if (JSON.stringify(starts) !== JSON.stringify(this.unitStarts)) {
       this.stopStream();
       this.unitStarts = starts;
