@@ -14,6 +14,7 @@ import { openSource } from "../sources/openSource.js";
 import type { DriftSource } from "../sources/driftSource.js";
 import { toDriftedBatchTransfer } from "../frame/batchTransfer.js";
 import { errorToMessage } from "../common/threadErrors.js";
+import { bump } from "../common/threadSignal.js";
 import type { DataMessage, ToWorker, WorkerSetup } from "./workerProtocol.js";
 
 const setup = workerData as WorkerSetup;
@@ -23,8 +24,7 @@ const shared = new Int32Array(setup.shared);
 
 /** Tells the main thread something happened (a post, or a batch read: a sign of life). */
 function signal(): void {
-  Atomics.add(shared, 1, 1);
-  Atomics.notify(shared, 1);
+  bump(shared, 1);
 }
 
 function postData(message: DataMessage, transfer: ArrayBuffer[] = []): void {

@@ -3,6 +3,7 @@ import { driftUnit, reuseFor, scanWarnings, type DriftStream, type DriftStreamOp
 import type { DriftedBatch } from "../frame/driftedBatch.js";
 import { PanicDriftError } from "../common/errors.js";
 import { errorFromMessage } from "../common/threadErrors.js";
+import { taken, waitForSignal } from "../common/threadSignal.js";
 import { ReferencePairs } from "../frame/referencePairs.js";
 import { BatchDrift } from "../kernel/batchDrift.js";
 import { emptyTally, mergeTally } from "../kernel/driftTally.js";
@@ -203,24 +204,18 @@ export function workerDriftStream(source: DriftSource, options: WorkerStreamOpti
   }
 
   function release({ batch, from }: { batch: DriftedBatch; from: Thread | undefined }): DriftedBatch {
-    if (from !== undefined) {
-      Atomics.sub(from.inFlight, 0, 1);
-      Atomics.notify(from.inFlight, 0);
-    }
+    if (from !== undefined) taken(from.inFlight, 0);
     return batch;
   }
 
   function waitForReaders(): void {
-    let quietSince = performance.now();
-    for (;;) {
-      const seen = Atomics.load(shared, 1);
-      if (drain()) return;
-      if (Atomics.wait(shared, 1, seen, 1000) !== "timed-out") {
-        quietSince = performance.now();
-      } else if (performance.now() - quietSince > STALL_MILLISECONDS) {
-        throw new PanicDriftError("DB_READERS_STALLED", `the reader threads of ${source.path} stopped responding: rerun; if it persists, report it`);
-      }
-    }
+    waitForSignal(
+      shared,
+      1,
+      () => (drain() ? true : undefined),
+      STALL_MILLISECONDS,
+      () => new PanicDriftError("DB_READERS_STALLED", `the reader threads of ${source.path} stopped responding: rerun; if it persists, report it`),
+    );
   }
 
   /**

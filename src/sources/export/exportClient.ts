@@ -6,6 +6,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "
 import { PanicDriftError } from "../../common/errors.js";
 import { onInterrupt } from "../../common/interruptCleanup.js";
 import { errorFromMessage } from "../../common/threadErrors.js";
+import { taken, waitForSignal } from "../../common/threadSignal.js";
 import type { SourceFilters } from "../sourceFilters.js";
 import type { ExportReply, ExportWorkerSetup, FromExportWorker, ToExportWorker } from "./parquetExportProtocol.js";
 
@@ -62,17 +63,14 @@ export class ExportClient {
 
   /** The next message from the thread, waiting for it (synchronously). */
   receive(): FromExportWorker {
-    let quietSince = performance.now();
-    for (;;) {
-      const seen = Atomics.load(this.signal, 0);
-      const message = receiveMessageOnPort(this.port);
-      if (message !== undefined) return message.message as FromExportWorker;
-      if (Atomics.wait(this.signal, 0, seen, 1000) !== "timed-out") {
-        quietSince = performance.now();
-      } else if (performance.now() - quietSince > STALL_MILLISECONDS) {
-        throw new PanicDriftError("EXPORT_UNREADABLE", `the DuckDB thread reading ${this.dir} stopped responding: rerun; if it persists, report it`);
-      }
-    }
+    const message = waitForSignal(
+      this.signal,
+      0,
+      () => receiveMessageOnPort(this.port),
+      STALL_MILLISECONDS,
+      () => new PanicDriftError("EXPORT_UNREADABLE", `the DuckDB thread reading ${this.dir} stopped responding: rerun; if it persists, report it`),
+    );
+    return message.message as FromExportWorker;
   }
 
   /** A message of a scan given up: its batch no longer counts against the thread's allowance. */
@@ -82,8 +80,7 @@ export class ExportClient {
 
   /** One posted batch was taken. */
   taken(): void {
-    Atomics.sub(this.inFlight, 0, 1);
-    Atomics.notify(this.inFlight, 0);
+    taken(this.inFlight, 0);
   }
 
   close(): void {

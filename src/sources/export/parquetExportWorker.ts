@@ -8,6 +8,7 @@
  */
 import { workerData } from "node:worker_threads";
 import { errorToMessage } from "../../common/threadErrors.js";
+import { bump } from "../../common/threadSignal.js";
 import { ExportReader } from "./exportReader.js";
 import type { ExportWorkerSetup, FromExportWorker, ToExportWorker } from "./parquetExportProtocol.js";
 
@@ -15,19 +16,18 @@ const setup = workerData as ExportWorkerSetup;
 const signal = new Int32Array(setup.signal);
 
 /** Tells the main thread something happened (a post, or a sign of life). */
-function bump(): void {
-  Atomics.add(signal, 0, 1);
-  Atomics.notify(signal, 0);
+function signalPost(): void {
+  bump(signal, 0);
 }
 
 function post(message: FromExportWorker, transfer: ArrayBuffer[] = []): void {
   setup.port.postMessage(message, transfer);
-  bump();
+  signalPost();
 }
 
 const reader = new ExportReader(setup.dir, setup.filters, setup.tempDir, post, new Int32Array(setup.signal, 4, 1));
 // A sign of life while DuckDB works (the main thread waits synchronously and would otherwise take silence for death).
-const heartbeat = setInterval(bump, 250);
+const heartbeat = setInterval(signalPost, 250);
 let queue: Promise<void> = Promise.resolve();
 
 setup.port.on("message", (message: ToExportWorker) => {
