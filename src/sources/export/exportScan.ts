@@ -142,19 +142,21 @@ export class ExportScan {
     const textModels = new StringColumn(vector(8), n);
     const texts = new StringColumn(vector(9), n);
     const vectors = new FloatListColumn(vector(10), n);
-    const row = this.row;
+    // Locals on the per-row path: no property load per row for what does not change.
+    const { row, unitOfRun, expected, outbox, pairs } = this;
+    const { runStates } = this.context;
     for (let r = 0; r < n; r++) {
       const run = runIndex[r]!;
-      const unit = this.unitOfRun[run]!;
+      const unit = unitOfRun[run]!;
       if (unit < this.next) {
         throw new PanicDriftError("EXPORT_CHANGED", `${this.context.files.file("embeddings")} changed while it was read (a run has more rows than it had): rerun once the export is written completely`);
       }
       const entry = this.openUnit(unit);
       const model = models.get(r) ?? "";
-      const state = this.context.runStates[run]!;
+      const state = runStates[run]!;
       let key = state.keys.get(model);
       if (key === undefined) {
-        key = this.pairs.keyFor(state.prompt, model);
+        key = pairs.keyFor(state.prompt, model);
         state.keys.set(model, key);
       }
       row.id = ids.get(r) ?? "";
@@ -171,8 +173,8 @@ export class ExportScan {
       entry.rows++;
       entry.badTimestamps += badTime[r]!;
       if (unit === this.next) {
-        for (const batch of entry.router.ready.splice(0)) this.outbox.push({ batch, unit });
-        if (entry.rows >= this.expected[unit]!) this.handOn(false);
+        for (const batch of entry.router.ready.splice(0)) outbox.push({ batch, unit });
+        if (entry.rows >= expected[unit]!) this.handOn(false);
       } else {
         entry.held.push(...entry.router.ready.splice(0));
       }
