@@ -66,7 +66,7 @@ function buffersOf(data: Data<DataType>): Buffers {
  * The message for `columns` (name and data, `length` rows) and the buffers
  * to transfer with it; the data must not be used afterwards.
  */
-export function toBatchTransfer(length: number, columns: readonly (readonly [string, Data<DataType>])[]): { message: BatchTransfer; transfer: ArrayBuffer[] } {
+function toBatchTransfer(length: number, columns: readonly (readonly [string, Data<DataType>])[]): { message: BatchTransfer; transfer: ArrayBuffer[] } {
   const message: BatchTransfer = {
     length,
     columns: columns.map(([name, data]) =>
@@ -85,7 +85,7 @@ export function toBatchTransfer(length: number, columns: readonly (readonly [str
 }
 
 /** The columns of `message` as Data of `fields`' types, in `fields`' order; run columns over `runs`. */
-export function fromBatchTransfer(message: BatchTransfer, fields: readonly Field<DataType>[], runs: RunTable): Data<DataType>[] {
+function fromBatchTransfer(message: BatchTransfer, fields: readonly Field<DataType>[], runs: RunTable): Data<DataType>[] {
   const byName = new Map(message.columns.map((c) => [c.name, c]));
   return fields.map((field) => {
     const column = byName.get(field.name);

@@ -12,7 +12,7 @@ import type { SourceFilters } from "../sourceFilters.js";
 import { badNetworksWarning, filterRuns, inRunOrder, storedRun, type StoredRun, type UnmatchedFilter } from "../runRecords.js";
 import { FloatListColumn, int32Column, StringColumn } from "./duckdbVectors.js";
 import { ExportFiles } from "./exportFiles.js";
-import { ExportScan, type RunState } from "./exportScan.js";
+import { ExportScan, type RunState, type ScanContext } from "./exportScan.js";
 import type { FromExportWorker, PinnedExport, ScanRequest } from "./parquetExportProtocol.js";
 
 export class ExportReader {
@@ -230,7 +230,7 @@ export class ExportReader {
   /** Streams the units the request asks for to the main thread (see ExportScan). */
   async scan(request: ScanRequest): Promise<void> {
     const pinned = await this.pin();
-    const context = { files: this.files, pinned, runStates: this.runStates, runTable: this.runTable, post: this.post, inFlight: this.inFlight, cancelled: this.cancelled };
+    const context: ScanContext = { files: this.files, pinned, runStates: this.runStates, runTable: this.runTable, post: this.post, inFlight: this.inFlight, cancelled: this.cancelled };
     await new ExportScan(context, request).run();
   }
 

@@ -23,7 +23,7 @@ export function unitStarts(rows: readonly number[], batchRows: number): number[]
   return starts;
 }
 
-export interface UnitPlan {
+interface UnitPlan {
   /** Per run: its unit. */
   readonly unitOfRun: Int32Array;
   /** Per unit: the rows its runs hold, excluded runs left out (a unit is complete once that many are in). */
