@@ -3,7 +3,7 @@
  * when `array[index]` is no longer `value`, or after `timeout` ms.
  */
 export function waitAsync(array: Int32Array, index: number, value: number, timeout: number): Promise<unknown> {
-  const { waitAsync: wait } = Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): { value: Promise<unknown> | string } };
-  const result = wait(array, index, value, timeout).value;
+  const atomics = Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): { value: Promise<unknown> | string } };
+  const result = atomics.waitAsync(array, index, value, timeout).value;
   return typeof result === "string" ? Promise.resolve(result) : result;
 }
