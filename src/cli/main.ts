@@ -57,12 +57,12 @@ Examples:
     }
     if (error instanceof PanicDriftError) {
       printError(io, error.message);
-      if (debug && error.stack) io.stderr.write(`${error.stack}\n`);
+      if (debug) io.stderr.write(stackTrace(error));
       return error.exitCode;
     }
     const message = error instanceof Error ? error.message : String(error);
     printError(io, `internal error: ${message.split("\n")[0]} (please report it; --debug shows the stack trace)`);
-    if (debug && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
+    if (debug && error instanceof Error) io.stderr.write(stackTrace(error));
     return EXIT_FAILURE;
   } finally {
     run.end();
@@ -131,3 +131,12 @@ export function usageMessage(message: string, command: string, operands: readonl
 }
 
 function ignoreSignal(): void {}
+
+/** The stack of `error` and of each of its causes (a thread's error carries the thread's stack as its cause). */
+function stackTrace(error: Error): string {
+  let trace = error.stack ? `${error.stack}\n` : "";
+  for (let cause = error.cause; cause instanceof Error; cause = cause.cause) {
+    if (cause.stack) trace += `caused by: ${cause.stack}\n`;
+  }
+  return trace;
+}

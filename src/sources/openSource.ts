@@ -14,7 +14,7 @@ export interface OpenSourceOptions {
 
 /**
  * Opens `path` as whichever panic-tda input it holds. Every reader (the
- * main thread and each reader thread, see src/parallel/scanWorker.ts) opens
+ * main thread and each reader thread, see src/threads/scanWorker.ts) opens
  * the input through here, so all of them detect the same kind.
  *
  * Kinds of input are told apart here, one branch each, before anything is

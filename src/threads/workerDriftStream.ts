@@ -1,7 +1,9 @@
 import { receiveMessageOnPort } from "node:worker_threads";
 import { driftUnit, reuseFor, scanWarnings, type DriftStream, type DriftStreamOptions } from "../stream/driftStream.js";
 import type { DriftedBatch } from "../frame/driftedBatch.js";
-import { PanicDriftError, type ErrorCode } from "../common/errors.js";
+import { PanicDriftError } from "../common/errors.js";
+import { errorFromMessage } from "../common/threadErrors.js";
+import { taken, waitForSignal } from "../common/threadSignal.js";
 import { ReferencePairs } from "../frame/referencePairs.js";
 import { BatchDrift } from "../kernel/batchDrift.js";
 import { emptyTally, mergeTally } from "../kernel/driftTally.js";
@@ -9,10 +11,10 @@ import type { ReferenceVectors } from "../reference/referenceResolver.js";
 import type { DriftSource, ScanProgress } from "../sources/driftSource.js";
 import type { SourceFilters } from "../sources/sourceFilters.js";
 import { sqliteFingerprint } from "../sources/inputFingerprint.js";
-import { fromBatchMessage } from "./batchMessage.js";
+import { fromDriftedBatchTransfer } from "../frame/batchTransfer.js";
 import { waitAsync } from "../common/waitAsync.js";
 import { startReaderThreads, stopReaderThreads, type ReaderThread, type ReaderThreads } from "./readerThreads.js";
-import type { DataMessage, ErrorMessage, ToWorker } from "./workerProtocol.js";
+import type { DataMessage, ToWorker } from "./workerProtocol.js";
 
 /** Batches the main thread reads ahead of DuckDB, at most. */
 const READ_AHEAD_BATCHES = 4;
@@ -134,9 +136,9 @@ export function workerDriftStream(source: DriftSource, options: WorkerStreamOpti
       return;
     }
     if (message.type === "pinned") return;
-    if (message.type === "error") throw workerError(message);
+    if (message.type === "error") throw errorFromMessage(message.error);
     thread.progress = message.progress;
-    if (message.type === "batch") unitOf(message.unit).batches.push({ batch: fromBatchMessage(message.batch, runs), from: thread });
+    if (message.type === "batch") unitOf(message.unit).batches.push({ batch: fromDriftedBatchTransfer(message.batch, runs), from: thread });
     else if (message.type === "unit") unitOf(message.unit).complete = true;
     else {
       thread.state = "done";
@@ -202,24 +204,18 @@ export function workerDriftStream(source: DriftSource, options: WorkerStreamOpti
   }
 
   function release({ batch, from }: { batch: DriftedBatch; from: Thread | undefined }): DriftedBatch {
-    if (from !== undefined) {
-      Atomics.sub(from.inFlight, 0, 1);
-      Atomics.notify(from.inFlight, 0);
-    }
+    if (from !== undefined) taken(from.inFlight, 0);
     return batch;
   }
 
   function waitForReaders(): void {
-    let quietSince = performance.now();
-    for (;;) {
-      const seen = Atomics.load(shared, 1);
-      if (drain()) return;
-      if (Atomics.wait(shared, 1, seen, 1000) !== "timed-out") {
-        quietSince = performance.now();
-      } else if (performance.now() - quietSince > STALL_MILLISECONDS) {
-        throw new PanicDriftError("DB_READERS_STALLED", `the reader threads of ${source.path} stopped responding: rerun; if it persists, report it`);
-      }
-    }
+    waitForSignal(
+      shared,
+      1,
+      () => (drain() ? true : undefined),
+      STALL_MILLISECONDS,
+      () => new PanicDriftError("DB_READERS_STALLED", `the reader threads of ${source.path} stopped responding: rerun; if it persists, report it`),
+    );
   }
 
   /**
@@ -288,13 +284,4 @@ export function workerDriftStream(source: DriftSource, options: WorkerStreamOpti
     badTimestamps: () => badTimestamps,
     close: stopAll,
   };
-}
-
-function workerError(message: ErrorMessage): Error {
-  if (message.code !== undefined && !message.code.startsWith("SQLITE_") && !message.code.startsWith("ERR_")) {
-    return new PanicDriftError(message.code as ErrorCode, message.message);
-  }
-  const error = new Error(message.message);
-  if (message.stack) error.stack = message.stack;
-  return error;
 }

@@ -5,7 +5,8 @@ import type { ReferenceMode } from "../kernel/referenceMode.js";
 import type { ReferenceVectors } from "../reference/referenceResolver.js";
 import type { ScanProgress } from "../sources/driftSource.js";
 import type { SourceFilters } from "../sources/sourceFilters.js";
-import type { BatchMessage } from "./batchMessage.js";
+import type { ErrorMessage } from "../common/threadErrors.js";
+import type { BatchTransfer } from "../frame/batchTransfer.js";
 
 /** What a scan worker is started with (before the rest of the run is known). */
 export interface WorkerSetup {
@@ -40,14 +41,7 @@ export type ToWorker = GoMessage;
 export type DataMessage =
   /** The input fingerprint taken when the worker opened the database, before its snapshot started. */
   | { type: "pinned"; fingerprint: string }
-  | { type: "batch"; unit: number; batch: BatchMessage; progress: ScanProgress }
+  | { type: "batch"; unit: number; batch: BatchTransfer; progress: ScanProgress }
   | { type: "unit"; unit: number; progress: ScanProgress }
   | { type: "done"; tally: DriftTally; badTimestamps: number; progress: ScanProgress }
-  | ErrorMessage;
-
-export interface ErrorMessage {
-  type: "error";
-  code?: string | undefined;
-  message: string;
-  stack?: string | undefined;
-}
+  | { type: "error"; error: ErrorMessage };

@@ -1,28 +1,23 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { notRegularFile } from "../../common/regularFile.js";
-import { PanicDriftError, type ErrorCode } from "../../common/errors.js";
+import { PanicDriftError } from "../../common/errors.js";
+import { errorFromMessage } from "../../common/threadErrors.js";
+import { ExportClient } from "./exportClient.js";
 import type { RecordBatch } from "../../frame/arrow.js";
 import { RunTable } from "../../frame/runTable.js";
-import { onInterrupt } from "../../common/interruptCleanup.js";
 import type { PromptVector } from "../../frame/promptVector.js";
 import type { DriftSource, PairCount, ScanOptions, ScanProgress } from "../driftSource.js";
 import type { SourceFilters } from "../sourceFilters.js";
 import { exportFingerprint, type ExportFingerprint } from "../inputFingerprint.js";
-import { fromSourceBatchMessage } from "./parquetExportBatch.js";
-import { type ExportWorkerSetup, type FromExportWorker, type PinnedExport, type ToExportWorker } from "./parquetExportProtocol.js";
+import { fromSourceBatchTransfer } from "../../frame/batchTransfer.js";
+import type { PinnedExport } from "./parquetExportProtocol.js";
 import { EXPORT_FILES } from "./exportTables.js";
+import { unitStarts } from "./exportUnits.js";
 import type { UnmatchedFilter } from "../runRecords.js";
 
 /** Batches the DuckDB thread may have posted ahead of the consumer. */
 const MAX_IN_FLIGHT = 4;
-/** The thread gives a sign of life every 250 ms while it works; this long a silence means it is gone. */
-const STALL_MILLISECONDS = 60_000;
-
-type Request = ToExportWorker extends infer T ? (T extends { id: number } ? Omit<T, "id"> : never) : never;
 
 /**
  * A directory written by upstream's `mix experiment.export_data` (the
@@ -83,7 +78,7 @@ export class ParquetExportSource implements DriftSource {
   /** Reads the runs, what each holds and the prompt rows' vectors (idempotent). */
   pin(): void {
     if (this.pinned !== undefined) return;
-    const pinned = this.client.request<PinnedExport>({ type: "pin" });
+    const pinned = this.client.request({ type: "pin" });
     this.runTable = new RunTable();
     for (const record of pinned.runs) this.runTable.add(record);
     for (const warning of pinned.warnings) if (!this.warnings.includes(warning)) this.warnings.push(warning);
@@ -113,15 +108,7 @@ export class ParquetExportSource implements DriftSource {
   /** Consecutive runs, as many as fit in `batchRows` rows (a longer run is a unit of its own). */
   units(batchRows: number): number {
     this.pin();
-    const starts: number[] = [];
-    let rows = 0;
-    this.pinned!.rows.forEach((n, run) => {
-      if (starts.length === 0 || (rows > 0 && rows + n > batchRows)) {
-        starts.push(run);
-        rows = 0;
-      }
-      rows += n;
-    });
+    const starts = unitStarts(this.pinned!.rows, batchRows);
     if (JSON.stringify(starts) !== JSON.stringify(this.unitStarts)) {
       this.stopStream();
       this.unitStarts = starts;
@@ -142,11 +129,11 @@ export class ParquetExportSource implements DriftSource {
           this.client.discard(message);
           continue;
         }
-        if (message.type === "scanError") throw workerError(message);
+        if (message.type === "scanError") throw errorFromMessage(message.error);
         if (message.unit !== unit) throw new Error(`the DuckDB thread sent unit ${message.unit} while unit ${unit} was read`);
         if (message.type === "batch") {
           for (const [prompt, model] of message.pairs) stream.keys.push(options.pairs.keyFor(prompt, model));
-          const batch = fromSourceBatchMessage(message.batch, this.runTable, stream.keys);
+          const batch = fromSourceBatchTransfer(message.batch, this.runTable, stream.keys);
           this.client.taken();
           this.rowsDone += batch.numRows;
           yield batch;
@@ -216,7 +203,7 @@ export class ParquetExportSource implements DriftSource {
   pairCounts(excludePrompts: ReadonlySet<string>): PairCount[] {
     this.pin();
     this.stopStream();
-    return this.client.request<PairCount[]>({ type: "pairCounts", excludedRuns: this.excludedRuns(excludePrompts) });
+    return this.client.request({ type: "pairCounts", excludedRuns: this.excludedRuns(excludePrompts) });
   }
 
   storedReferences(): PromptVector[] {
@@ -233,114 +220,6 @@ export class ParquetExportSource implements DriftSource {
     }
     this.client.close();
   }
-}
-
-/**
- * The main thread's side of the DuckDB thread: synchronous requests, and
- * the messages of a scan, taken as they come.
- */
-class ExportClient {
-  private readonly worker: Worker;
-  private readonly port: MessagePort;
-  /** [0]: bumped by the thread on every post and every 250 ms; the next Int32 ([1]): its batches not taken yet. */
-  private readonly signal: Int32Array;
-  private readonly inFlight: Int32Array;
-  private readonly tempDir: string;
-  private readonly unregister: () => void;
-  private nextId = 1;
-  private closed = false;
-
-  constructor(
-    private readonly dir: string,
-    filters: SourceFilters,
-  ) {
-    const shared = new SharedArrayBuffer(8);
-    this.signal = new Int32Array(shared, 0, 1);
-    this.inFlight = new Int32Array(shared, 4, 1);
-    this.tempDir = mkdtempSync(join(tmpdir(), "panic-drift-export-"));
-    this.unregister = onInterrupt(() => { rmSync(this.tempDir, { recursive: true, force: true }); });
-    const channel = new MessageChannel();
-    this.port = channel.port1;
-    const setup: ExportWorkerSetup = { dir, filters, tempDir: this.tempDir, signal: shared, port: channel.port2 };
-    this.worker = startWorker(setup, [channel.port2]);
-    // The thread never keeps the process alive: a run that stops early must still exit.
-    this.worker.unref();
-  }
-
-  request<T = unknown>(request: Request): T {
-    if (this.closed) throw new Error("the export's DuckDB thread is closed");
-    const id = this.nextId++;
-    this.port.postMessage({ ...request, id });
-    for (;;) {
-      const message = this.receive();
-      if ("id" in message && message.id === id) {
-        if (message.type === "error") throw workerError(message);
-        return message.value as T;
-      }
-      this.discard(message);
-    }
-  }
-
-  /** The next message from the thread, waiting for it (synchronously). */
-  receive(): FromExportWorker {
-    let quietSince = performance.now();
-    for (;;) {
-      const seen = Atomics.load(this.signal, 0);
-      const message = receiveMessageOnPort(this.port);
-      if (message !== undefined) return message.message as FromExportWorker;
-      if (Atomics.wait(this.signal, 0, seen, 1000) !== "timed-out") {
-        quietSince = performance.now();
-      } else if (performance.now() - quietSince > STALL_MILLISECONDS) {
-        throw new PanicDriftError("EXPORT_UNREADABLE", `the DuckDB thread reading ${this.dir} stopped responding: rerun; if it persists, report it`);
-      }
-    }
-  }
-
-  /** A message of a scan given up: its batch no longer counts against the thread's allowance. */
-  discard(message: FromExportWorker): void {
-    if (message.type === "batch") this.taken();
-  }
-
-  /** One posted batch was taken. */
-  taken(): void {
-    Atomics.sub(this.inFlight, 0, 1);
-    Atomics.notify(this.inFlight, 0);
-  }
-
-  close(): void {
-    if (this.closed) return;
-    try {
-      this.request({ type: "close" });
-    } catch {
-      /* the thread is ended below anyway */
-    }
-    this.closed = true;
-    this.port.close();
-    void this.worker.terminate();
-    rmSync(this.tempDir, { recursive: true, force: true });
-    this.unregister();
-  }
-}
-
-function workerError(message: { code?: string | undefined; message: string; stack?: string | undefined }): Error {
-  if (message.code !== undefined && /^(EXPORT_|DB_)/.test(message.code)) return new PanicDriftError(message.code as ErrorCode, message.message);
-  const error = new Error(message.message);
-  if (message.stack) error.stack = message.stack;
-  return error;
-}
-
-/**
- * Compiled, the thread is parquetExportWorker.js beside this file. Run
- * from source (the tests), it is the .ts file, loaded through tsx.
- */
-function startWorker(setup: ExportWorkerSetup, transferList: MessagePort[]): Worker {
-  const options = { workerData: setup, transferList };
-  const compiled = new URL("./parquetExportWorker.js", import.meta.url);
-  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, options);
-  const api = import.meta.resolve("tsx/esm/api");
-  const source = new URL("./parquetExportWorker.ts", import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(source)}); });`;
-  return new Worker(bootstrap, { ...options, eval: true });
 }
 
 /** Whether `path` is a directory (then it can only be an export). */

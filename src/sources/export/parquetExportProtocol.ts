@@ -2,7 +2,9 @@ import type { MessagePort } from "node:worker_threads";
 import type { RunRecord } from "../../frame/runTable.js";
 import type { SourceFilters } from "../sourceFilters.js";
 import type { UnmatchedFilter } from "../runRecords.js";
-import type { SourceBatchMessage } from "./parquetExportBatch.js";
+import type { PairCount } from "../driftSource.js";
+import type { SourceBatchTransfer } from "../../frame/batchTransfer.js";
+import type { ErrorMessage } from "../../common/threadErrors.js";
 
 /**
  * Messages between a parquet export source (main thread) and its DuckDB
@@ -28,6 +30,17 @@ export type ToExportWorker =
   | { id: number; type: "scan"; scan: ScanRequest }
   | { id: number; type: "cancel"; scanId: number }
   | { id: number; type: "close" };
+
+/** What the thread replies to each request ("scan" is answered at once; its batches follow). */
+interface ExportReplies {
+  check: null;
+  pin: PinnedExport;
+  pairCounts: PairCount[];
+  scan: null;
+  cancel: null;
+  close: null;
+}
+export type ExportReply<T extends ToExportWorker["type"]> = ExportReplies[T];
 
 export interface ScanRequest {
   scanId: number;
@@ -59,7 +72,7 @@ export interface PinnedExport {
 
 export type FromExportWorker =
   | { id: number; type: "reply"; value: unknown }
-  | { id: number; type: "error"; code?: string | undefined; message: string; stack?: string | undefined }
-  | { type: "batch"; scanId: number; unit: number; batch: SourceBatchMessage; pairs: [string, string][] }
+  | { id: number; type: "error"; error: ErrorMessage }
+  | { type: "batch"; scanId: number; unit: number; batch: SourceBatchTransfer; pairs: [string, string][] }
   | { type: "unit"; scanId: number; unit: number; rows: number; badTimestamps: number }
-  | { type: "scanError"; scanId: number; code?: string | undefined; message: string; stack?: string | undefined };
+  | { type: "scanError"; scanId: number; error: ErrorMessage };
