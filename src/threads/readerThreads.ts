@@ -1,7 +1,6 @@
 // Light imports only: reader threads may be started before the heavy half loads.
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
+import { MessageChannel, type Worker, type MessagePort } from "node:worker_threads";
+import { startThread } from "../common/startThread.js";
 import type { SourceFilters } from "../sources/sourceFilters.js";
 import type { WorkerSetup } from "./workerProtocol.js";
 
@@ -46,19 +45,11 @@ export async function stopReaderThreads(readers: ReaderThreads): Promise<void> {
   await Promise.all(readers.threads.map((t) => t.worker.terminate()));
 }
 
-/**
- * Compiled, the worker is scanWorker.js beside this file. Run from source
- * (the tests), it is the .ts file, loaded through tsx's loader.
- */
+/** A reader thread (see startThread for how it is found). */
 function startWorker(setup: WorkerSetup, transferList: MessagePort[]): Worker {
   // A small young generation: readers make short-lived garbage at a high
   // rate, and a big nursery only holds more of it (measured: −60 MB peak RSS
   // on 200k rows, same speed).
   const options = { workerData: setup, transferList, resourceLimits: { maxYoungGenerationSizeMb: 4 } };
-  const compiled = new URL("./scanWorker.js", import.meta.url);
-  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, options);
-  const api = import.meta.resolve("tsx/esm/api");
-  const source = new URL("./scanWorker.ts", import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(source)}); });`;
-  return new Worker(bootstrap, { ...options, eval: true });
+  return startThread(new URL("./scanWorker.js", import.meta.url), options);
 }

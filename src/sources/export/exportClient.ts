@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
+import { MessageChannel, receiveMessageOnPort, type Worker, type MessagePort } from "node:worker_threads";
 import { PanicDriftError } from "../../common/errors.js";
+import { startThread } from "../../common/startThread.js";
 import { onInterrupt } from "../../common/interruptCleanup.js";
 import { errorFromMessage } from "../../common/threadErrors.js";
 import { taken, waitForSignal } from "../../common/threadSignal.js";
@@ -98,16 +98,8 @@ export class ExportClient {
   }
 }
 
-/**
- * Compiled, the thread is parquetExportWorker.js beside this file. Run
- * from source (the tests), it is the .ts file, loaded through tsx.
- */
+/** The export's DuckDB thread (see startThread for how it is found). */
 function startWorker(setup: ExportWorkerSetup, transferList: MessagePort[]): Worker {
   const options = { workerData: setup, transferList };
-  const compiled = new URL("./parquetExportWorker.js", import.meta.url);
-  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, options);
-  const api = import.meta.resolve("tsx/esm/api");
-  const source = new URL("./parquetExportWorker.ts", import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(source)}); });`;
-  return new Worker(bootstrap, { ...options, eval: true });
+  return startThread(new URL("./parquetExportWorker.js", import.meta.url), options);
 }
