@@ -1,6 +1,6 @@
 // Light: taken before the heavy half loads.
 import { createHash } from "node:crypto";
-import { closeSync, lstatSync, openSync, realpathSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, linkSync, lstatSync, openSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { hostname } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
@@ -57,6 +57,7 @@ export class OutputLock {
         throwIfInterrupted(signal);
       }
       if (mutex !== "busy") {
+        if (mutex !== undefined) removeLeftAside(path);
         const taken = takeFile(path, mutex !== undefined);
         if (taken === "created") {
           return new OutputLock(path, mutex, onInterrupt(() => { rmSync(path, { force: true }); }));
@@ -146,6 +147,29 @@ function realLockPath(path: string): string {
 }
 
 function tryCreate(path: string): "created" | "exists" | "unusable" {
+  const owner: LockOwner = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
+  const content = `${JSON.stringify(owner)}\n`;
+  // Written aside and hard-linked into place, so that the lock file never exists empty or half-written: a run
+  // killed between creating it and writing its owner would otherwise leave a file nobody can tell is stale.
+  const aside = `${path}.${owner.host}.${owner.pid}.tmp`;
+  try {
+    writeFileSync(aside, content, { flag: "w" });
+  } catch {
+    return createInPlace(path, content);
+  }
+  try {
+    linkSync(aside, path);
+    return "created";
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return "exists";
+    // A file system without hard links: created in place, as before.
+    return createInPlace(path, content);
+  } finally {
+    rmSync(aside, { force: true });
+  }
+}
+
+function createInPlace(path: string, content: string): "created" | "exists" | "unusable" {
   let fd: number;
   try {
     fd = openSync(path, "wx");
@@ -153,12 +177,30 @@ function tryCreate(path: string): "created" | "exists" | "unusable" {
     return (error as NodeJS.ErrnoException).code === "EEXIST" ? "exists" : "unusable";
   }
   try {
-    const owner: LockOwner = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
-    writeSync(fd, `${JSON.stringify(owner)}\n`);
+    writeSync(fd, content);
   } finally {
     closeSync(fd);
   }
   return "created";
+}
+
+/**
+ * Removes what runs of this host killed while taking the lock left beside
+ * it (`<lock>.<host>.<pid>.tmp` of a process that is gone). Only called by
+ * the holder of the host's name, so no live run's file is touched.
+ */
+function removeLeftAside(path: string): void {
+  const prefix = `${basename(path)}.${hostname()}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path)).filter((name) => name.startsWith(prefix) && name.endsWith(".tmp"));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(name.slice(prefix.length, -".tmp".length));
+    if (pid !== process.pid && !processAlive(pid)) rmSync(join(dirname(path), name), { force: true });
+  }
 }
 
 /** Who holds the lock; "stale" when that process is gone, "gone" when the file vanished meanwhile. */

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -94,5 +94,27 @@ describe("the output lock", () => {
     writeFileSync(`${out}.lock`, JSON.stringify({ pid: process.pid, host: hostname(), started: "now" }));
     await expect(OutputLock.acquire(out, 0.3)).rejects.toMatchObject({ code: "OUTPUT_LOCKED", exitCode: 3 });
     rmSync(`${out}.lock`);
+  });
+
+  it("the lock file appears whole; what a run killed while taking it leaves beside it is removed by the next", async () => {
+    const out = join(dir, "aside.parquet");
+    const lock = await OutputLock.acquire(out, 0);
+    // Never empty or half-written, whenever another run looks (it was written aside, then linked into place).
+    expect(JSON.parse(readFileSync(`${out}.lock`, "utf8"))).toMatchObject({ pid: process.pid, host: hostname() });
+    expect(readdirSync(dir).filter((name) => name.startsWith("aside.parquet.lock."))).toEqual([]);
+    lock!.release();
+    // A run of this host killed after writing its file aside and before linking it: gone, so its file goes.
+    const dead = deadPid();
+    const left = `${out}.lock.${hostname()}.${dead}.tmp`;
+    writeFileSync(left, JSON.stringify({ pid: dead, host: hostname(), started: "then" }));
+    // One of a live process stays (it may be linking it right now).
+    const live = `${out}.lock.${hostname()}.${process.ppid}.tmp`;
+    writeFileSync(live, "{}");
+    const next = await OutputLock.acquire(out, 0);
+    expect(next).toBeDefined();
+    expect(existsSync(left)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    next!.release();
+    rmSync(live);
   });
 });
