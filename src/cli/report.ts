@@ -11,17 +11,20 @@ export function summaryLine(result: ComputeResult): string {
     .join(", ");
   const detail = `${count(result.rows)} rows, ${count(result.rows_with_drift)} with drift${nulls ? `; NULL: ${nulls}` : ""}`;
   const seconds = `${result.seconds.toFixed(2)} s`;
+  const inputs = result.sources === undefined ? "" : `; ${count(result.sources.length)} input${result.sources.length === 1 ? "" : "s"}`;
+  const files =
+    result.files === undefined ? "" : `; files: ${count(result.files.written)} written, ${count(result.files.kept)} kept${result.files.removed > 0 ? `, ${count(result.files.removed)} removed` : ""}`;
   if (result.status === "up-to-date") {
-    return `up to date: ${result.output} (${detail}; metric ${result.metric}) checked in ${seconds}`;
+    return `up to date: ${result.output} (${detail}; metric ${result.metric}${inputs}) checked in ${seconds}`;
   }
   if (result.updated !== undefined) {
     const { recomputed_runs: recomputed, kept_runs: kept } = result.updated;
-    return `updated ${detail} (metric ${result.metric}; ${count(recomputed)} run${recomputed === 1 ? "" : "s"} recomputed, ${count(kept)} kept) in ${seconds} → ${result.output}`;
+    return `updated ${detail} (metric ${result.metric}; ${count(recomputed)} run${recomputed === 1 ? "" : "s"} recomputed, ${count(kept)} kept${inputs}${files}) in ${seconds} → ${result.output}`;
   }
   const reason = result.full_recompute_reason;
   // Said only when an earlier output existed and could not simply be updated: the user may have expected an update.
   const why = reason === undefined || reason === "forced" || reason === "no_earlier_output" ? "" : `; not an update: ${FULL_RECOMPUTE_REASONS[reason]}`;
-  return `computed ${detail} (metric ${result.metric}${why}) in ${seconds} → ${result.output}`;
+  return `computed ${detail} (metric ${result.metric}${inputs}${files}${why}) in ${seconds} → ${result.output}`;
 }
 
 /** The object `--json` prints: stable keys, numbers as numbers. */
@@ -45,5 +48,7 @@ export function jsonReport(result: ComputeResult): string {
             write_seconds: Number(result.updated.write_seconds.toFixed(3)),
           },
         }),
+    ...(result.sources === undefined ? {} : { sources: result.sources }),
+    ...(result.files === undefined ? {} : { files: result.files }),
   });
 }

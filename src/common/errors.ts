@@ -28,6 +28,10 @@ export type ErrorCode =
   | "EXPORT_MISSING_COLUMN"
   | "EXPORT_UNREADABLE"
   | "EXPORT_CHANGED"
+  /** One run id in two inputs that are not copies of one file. */
+  | "RUN_IN_TWO_SOURCES"
+  /** A dataset directory written with other settings, or by another --shard count. */
+  | "DATASET_SETTINGS_DIFFER"
   | "PROMPT_VECTORS_NOT_FOUND"
   | "PROMPT_VECTORS_FORMAT"
   | "PROMPT_VECTORS_INVALID"

@@ -9,6 +9,7 @@ import { referenceCachePath, referenceCachePolicy } from "../reference/reference
 import { guardOutput, type ProtectedInput } from "../sink/outputGuard.js";
 import { defaultOutputPath } from "../sink/defaultFramePath.js";
 import { inputFiles } from "../sources/inputFiles.js";
+import { sourcePaths } from "../sources/sourcePaths.js";
 import { OutputLock } from "../sink/outputLock.js";
 import { readCacheMetadata, settingsMatch } from "../sink/cacheMetadata.js";
 import { startReaderThreads, stopReaderThreads } from "../threads/readerThreads.js";
@@ -22,6 +23,7 @@ import {
   type ComputeHooks,
   type ComputeOptions,
   type ComputePlan,
+  type SingleInputOptions,
   type ComputeResult,
   type EarlyReaders,
 } from "./plan.js";
@@ -44,16 +46,32 @@ export async function computeDrift(options: ComputeOptions, hooks: ComputeHooks 
   }
 }
 
-async function compute(options: ComputeOptions, hooks: ComputeHooks): Promise<ComputeResult> {
+async function compute(given: ComputeOptions, hooks: ComputeHooks): Promise<ComputeResult> {
   const started = performance.now();
-  const metric = options.metric ?? "euclid";
-  const output = resolve(options.out ?? defaultOutputPath(options.db));
-  const excluded = [...new Set(options.excludePrompts ?? DEFAULT_EXCLUDED_PROMPTS)].sort();
-  const reference = options.reference ?? "prompt";
-  if (reference !== "prompt" && (options.promptVectors !== undefined || options.embed !== undefined)) {
+  const metric = given.metric ?? "euclid";
+  const excluded = [...new Set(given.excludePrompts ?? DEFAULT_EXCLUDED_PROMPTS)].sort();
+  const reference = given.reference ?? "prompt";
+  if (reference !== "prompt" && (given.promptVectors !== undefined || given.embed !== undefined)) {
     throw usageError(`--reference ${reference} measures against the runs' own embeddings: --prompt-vectors and --embed-* do not apply`);
   }
-  const inputs: ProtectedInput[] = [...inputFiles(options.db), ...(options.promptVectors === undefined ? [] : [{ path: options.promptVectors, what: "the --prompt-vectors file" }])];
+  const layout = given.layout ?? (given.out !== undefined && isDirectoryPath(given.out) ? "dataset" : "file");
+  const paths = typeof given.db === "string" ? [given.db] : sourcePaths(given.db);
+  if (paths.length === 0) throw usageError("missing --db FILE (or set DATABASE_PATH)");
+  if (given.shard !== undefined && layout !== "dataset") throw usageError("--shard writes its share of a dataset: give --out DIR/ (a directory)");
+  const vectorsFile: ProtectedInput[] = given.promptVectors === undefined ? [] : [{ path: given.promptVectors, what: "the --prompt-vectors file" }];
+  if (layout === "dataset" || paths.length > 1) {
+    if (given.out === undefined) throw usageError("several inputs go to one output: give --out FILE.parquet, or --out DIR/ for a dataset");
+    const several = { options: given, paths, metric, reference, excluded, started, output: resolve(given.out), inputs: [...paths.flatMap((path) => inputFiles(path)), ...vectorsFile] };
+    if (layout === "dataset") {
+      const { computeDataset } = await import("./dataset/computeDataset.js");
+      return await computeDataset(several, hooks);
+    }
+    const { computeSeveral } = await import("./several/computeSeveral.js");
+    return await computeSeveral(several, hooks);
+  }
+  const options = { ...given, db: paths[0]! };
+  const output = resolve(options.out ?? defaultOutputPath(options.db));
+  const inputs: ProtectedInput[] = [...inputFiles(options.db), ...vectorsFile];
   const plan: ComputePlan = { options, metric, reference, output, excluded, started, inputs };
   let likelyUpdate = false;
   if (!options.force) {
@@ -85,6 +103,16 @@ async function compute(options: ComputeOptions, hooks: ComputeHooks): Promise<Co
   }
 }
 
+/** An existing directory, or a path written as one (ending in `/`). */
+function isDirectoryPath(path: string): boolean {
+  if (path.endsWith("/")) return true;
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** Database files at least this big get their reader threads started before the heavy half loads. */
 const EARLY_READERS_MIN_BYTES = 64 * 1024 * 1024;
 
@@ -93,7 +121,7 @@ const EARLY_READERS_MIN_BYTES = 64 * 1024 * 1024;
  * start-up (~0.3 s: a V8 isolate, the modules, the database) overlaps the
  * main thread's loading of SQLite, Arrow and DuckDB.
  */
-function startEarlyReaders(options: ComputeOptions): EarlyReaders | undefined {
+function startEarlyReaders(options: SingleInputOptions): EarlyReaders | undefined {
   const workers = options.workers ?? Math.min(2, availableParallelism());
   if (workers <= 1) return undefined;
   try {

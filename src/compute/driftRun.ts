@@ -33,10 +33,11 @@ const PARALLEL_MIN_ROWS = 20_000;
  */
 export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?: EarlyReaders): Promise<ComputeResult> {
   const { options, metric, output, excluded, started } = plan;
+  const cacheOf = plan.part?.referenceCacheOf ?? output;
   const { signal } = hooks;
   const source = openSource(options.db, { immutable: options.immutable === true, filters: options.filters ?? {} });
   try {
-    const unmatched = source.unmatchedFilters();
+    const unmatched = plan.part === undefined ? source.unmatchedFilters() : [];
     if (unmatched.length > 0) throw unmatchedFilterError(unmatched, source.path);
     const found = readCacheMetadata(output);
     throwIfInterrupted(signal);
@@ -55,11 +56,11 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
     const cache =
       options.embed === undefined
         ? []
-        : await embedMissingReferences(source, { file: userVectors, stored }, options.embed, output, new Set(excluded), referenceCachePolicy(plan.inputs, options.overwrite === true), signal);
+        : await embedMissingReferences(source, { file: userVectors, stored }, options.embed, cacheOf, new Set(excluded), referenceCachePolicy(plan.inputs, options.overwrite === true), signal);
     throwIfInterrupted(signal);
     const references: ReferenceVectors = { file: userVectors, stored, cache };
     const settings: CacheSettings = {
-      ...baseSettings(plan, currentReferenceDigest(options, output)),
+      ...baseSettings(plan, currentReferenceDigest(options, cacheOf)),
       source: source.description,
       input_fingerprint: JSON.stringify(source.fingerprint),
     };
@@ -105,7 +106,7 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
       update?.addKept(tally);
       const counts = runCounts(stream, tally);
       const filters = filtersText(options.filters);
-      if (filters !== "" && counts.rows === 0) {
+      if (filters !== "" && counts.rows === 0 && plan.part === undefined) {
         throw new PanicDriftError("FILTER_MATCHES_NOTHING", `${filters} together match no text embedding of ${source.path}: check the filters; nothing was written`);
       }
       if (options.strict) refuseBadReferences(counts, tally);
@@ -119,7 +120,7 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
             rows_with_drift: String(counts.rowsWithDrift),
             null_reasons: JSON.stringify(counts.nullReasons),
             warnings: JSON.stringify(warnings),
-            run_tallies: snapshot === undefined ? undefined : runTalliesJson(tally.runs),
+            run_tallies: snapshot === undefined && plan.part === undefined ? undefined : runTalliesJson(tally.runs),
             bad_timestamps: snapshot === undefined ? undefined : String(stream.badTimestamps()),
           },
         ),

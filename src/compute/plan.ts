@@ -22,10 +22,26 @@ import type { FullRecomputeReason } from "./update/fullRecomputeReason.js";
 export const DEFAULT_EXCLUDED_PROMPTS: readonly string[] = ["yeah", "nah"];
 
 export interface ComputeOptions {
-  /** The experiment database. */
-  db: string;
-  /** Output parquet path; default `<db dir>/<db stem>.drift.parquet`. */
+  /**
+   * The experiment database or parquet export directory; or several, each a
+   * path or a glob (`runs/*.sqlite`), whose runs form one frame (see
+   * compute/several/: a run id in two inputs is an error).
+   */
+  db: string | readonly string[];
+  /**
+   * Output parquet path; default `<db dir>/<db stem>.drift.parquet` (one
+   * input). A directory (an existing one, or a path ending in `/`) is a
+   * dataset: see `layout`.
+   */
   out?: string;
+  /**
+   * `file`: one parquet file. `dataset`: a directory of hive-partitioned
+   * files (`experiment_id=<id>/part-….parquet`) that an update rewrites
+   * only in part. Default: `dataset` when `out` is a directory, else `file`.
+   */
+  layout?: "file" | "dataset";
+  /** A dataset's share for this process: the runs whose id hashes to `index` of `count` (see compute/dataset/shard.ts). */
+  shard?: { readonly index: number; readonly count: number };
   metric?: Metric;
   /**
    * What each embedding is measured against: its run's initial prompt
@@ -99,7 +115,24 @@ export interface ComputeResult {
   updated?: { recomputed_runs: number; kept_runs: number; check_seconds: number; write_seconds: number };
   /** Present when a compute read everything (no update): why (see FULL_RECOMPUTE_REASONS). */
   full_recompute_reason?: FullRecomputeReason;
+  /** Several inputs, or a dataset: what each input holds in the output. */
+  sources?: SourceCounts[];
+  /** A dataset: its part files written, kept as they were, and removed. */
+  files?: { written: number; kept: number; removed: number };
 }
+
+/** One input's share of an output. */
+export interface SourceCounts {
+  path: string;
+  runs: number;
+  rows: number;
+  rows_with_drift: number;
+  /** Whether its rows were computed by this run or kept from an earlier one (a dataset's up-to-date parts). */
+  status: "computed" | "kept";
+}
+
+/** The options of a compute over one input (computeDrift turns several, or a dataset, into the flows of compute/several and compute/dataset). */
+export type SingleInputOptions = ComputeOptions & { readonly db: string };
 
 /** Reader threads started early, and whether the run took them over. */
 export interface EarlyReaders {
@@ -109,7 +142,7 @@ export interface EarlyReaders {
 
 /** Everything computeDrift decided before the heavy part. */
 export interface ComputePlan {
-  readonly options: ComputeOptions;
+  readonly options: SingleInputOptions;
   readonly metric: Metric;
   readonly reference: ReferenceMode;
   readonly output: string;
@@ -117,6 +150,12 @@ export interface ComputePlan {
   readonly started: number;
   /** Every file the run reads (the output guard's inputs). */
   readonly inputs: readonly ProtectedInput[];
+  /**
+   * One input's share of a compute over several (see compute/several/):
+   * filter values that match nothing here may match in another input, and
+   * the reference cache is the one beside this output rather than `output`.
+   */
+  readonly part?: { readonly referenceCacheOf: string };
 }
 
 /**

@@ -35,14 +35,14 @@ const OUTPUT_ORDER = `f.run_index, f.embedding_model, f.sequence_number, f.id, f
  * so this bounds the sink's memory (32k rows: ~60 MB less peak RSS than
  * DuckDB's default 122,880, same speed, a file 0.1% larger).
  */
-const ROW_GROUP_ROWS = 32_768;
+export const ROW_GROUP_ROWS = 32_768;
 
 /**
  * zstd at level 1 rather than DuckDB's default 3: writing the 200k-row bench
  * frame takes 0.26 s of DuckDB's thread instead of 0.44 s, for a file 6%
  * larger (9.99 MB against 9.39 MB; snappy would be 16.7 MB).
  */
-const COMPRESSION = "COMPRESSION zstd, COMPRESSION_LEVEL 1";
+export const COMPRESSION = "COMPRESSION zstd, COMPRESSION_LEVEL 1";
 
 /**
  * The rows of an earlier file to keep (an incremental update): every run of

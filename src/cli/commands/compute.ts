@@ -13,10 +13,14 @@ import { databaseOption, excludedPrompts, filtersOption, withExclusionOptions, w
 import { parseModelMappings } from "../../reference/embedServer.js";
 import type { CommandRun } from "../stopSignals.js";
 import type { EmbedSpec } from "../../reference/embedSpec.js";
+import { parseShard as parseShardValue } from "../../compute/dataset/shard.js";
+import type { Shard } from "../../sink/datasetFiles.js";
 
 interface ComputeFlags {
-  db?: string;
+  db?: string[];
   out?: string;
+  layout?: "file" | "dataset";
+  shard?: Shard;
   metric: Metric;
   reference: ReferenceMode;
   promptVectors?: string;
@@ -55,14 +59,20 @@ Examples:
   $ panic-drift compute --db runs.sqlite --model Nomic --run 0192a3b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b
   $ panic-drift compute --db runs.sqlite --reference previous --out steps.parquet
       step-to-step drift: no reference vectors needed
+  $ panic-drift compute --db 'runs/*.sqlite' --db exports/0197a3_parquet --out drift/
+      every input into one hive-partitioned dataset; a nightly run rewrites only what changed
+  $ panic-drift compute --db 'runs/*.sqlite' --out drift/ --shard "$SLURM_ARRAY_TASK_ID/8"
+      this machine's share of the dataset (a job array of 8 fills it together)
 ${COMPUTE_EXIT_CODES}`;
 
 /** `panic-drift compute`: options in, one library call, a report out. */
 export function computeCommand(io: CliIO, run: CommandRun): Command {
   return withExclusionOptions(withFilterOptions(new Command("compute")))
     .description("compute semantic drift for every text embedding of a panic-tda database into a cached parquet file")
-    .option("--db <file>", "experiment database (default: $DATABASE_PATH)")
-    .option("--out <file>", "output parquet file (default: <db dir>/<db stem>.drift.parquet)")
+    .option("--db <path>", "experiment database or parquet export directory; repeatable, and a quoted glob ('runs/*.sqlite') names many (default: $DATABASE_PATH)", collectValues)
+    .option("--out <path>", "output parquet file (default with one --db: <db dir>/<db stem>.drift.parquet), or a directory (DIR/) for a dataset")
+    .addOption(new Option("--layout <kind>", "file: one parquet file; dataset: hive-partitioned part files under --out DIR (default: dataset when --out is a directory)").choices(["file", "dataset"]))
+    .option("--shard <i/n>", "with a dataset: compute only the runs whose id hashes to shard i of n (one per machine or job-array task)", parseShard)
     .addOption(
       new Option("--metric <name>", "euclid: ‖v/|v| − r/|r|‖ as upstream; cosine: 1 − cos(v, r)")
         .choices(METRICS)
@@ -93,7 +103,7 @@ export function computeCommand(io: CliIO, run: CommandRun): Command {
     .option("--debug", "show stack traces on errors")
     .addHelpText("after", EXAMPLES)
     .action(async (flags: ComputeFlags) => {
-      const db = databaseOption(flags.db, io);
+      const db = flags.db ?? [databaseOption(undefined, io)];
       const excludePrompts = excludedPrompts(flags.excludePrompt, flags.exclude);
       const embed = embedSpec(flags, io);
       const quiet = flags.quiet === true;
@@ -107,8 +117,10 @@ export function computeCommand(io: CliIO, run: CommandRun): Command {
       try {
         result = await computeDrift(
           {
-            db,
+            db: db.length === 1 && flags.db === undefined ? db[0]! : db,
             out: flags.out,
+            ...(flags.layout === undefined ? {} : { layout: flags.layout }),
+            ...(flags.shard === undefined ? {} : { shard: flags.shard }),
             metric: flags.metric,
             reference: flags.reference,
             promptVectors: flags.promptVectors,
@@ -158,6 +170,18 @@ function embedSpec(flags: ComputeFlags, io: CliIO): EmbedSpec | undefined {
     models: Object.fromEntries(parseModelMappings(flags.embedModel ?? [])),
     ...(apiKey === undefined ? {} : { apiKey }),
   };
+}
+
+function collectValues(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function parseShard(value: string): Shard {
+  try {
+    return parseShardValue(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message.replace(/^--shard \S+: /, ""));
+  }
 }
 
 function parseWorkers(value: string): number {

@@ -13,6 +13,7 @@ export const FULL_RECOMPUTE_REASONS = {
   last_row_replaced: "the last embedding row of the earlier snapshot was replaced",
   rows_deleted: "embedding rows were deleted from runs that otherwise did not change",
   many_runs_changed: "more than a quarter of the runs changed (a full recompute is as fast)",
+  several_inputs: "an input changed, and a file of several inputs is computed whole (a dataset, --out DIR/, is updated in part)",
 } as const;
 
 export type FullRecomputeReason = keyof typeof FULL_RECOMPUTE_REASONS;

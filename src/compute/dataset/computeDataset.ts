@@ -1,0 +1,410 @@
+import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { PanicDriftError } from "../../common/errors.js";
+import { throwIfInterrupted } from "../../common/interruptCleanup.js";
+import { addRunTally, dimensionMismatchMessages, emptyTally, missingReferenceMessages, parseRunTallies, runTalliesJson, type DriftTally, type RunTally } from "../../kernel/driftTally.js";
+import { referenceCachePath, referenceCachePolicy } from "../../reference/referenceCacheFile.js";
+import { resultJson, settingsKeyValue, type CacheSettings } from "../../sink/cacheMetadata.js";
+import {
+  fileStamp,
+  fileUnchanged,
+  listParts,
+  manifestPath,
+  partFileName,
+  prepareDataset,
+  readAllManifests,
+  readManifest,
+  shardTag,
+  STATE_DIRECTORY,
+  writeManifest,
+  type Manifest,
+  type ManifestFile,
+  type RunSignature,
+  type Shard,
+} from "../../sink/datasetFiles.js";
+import { guardOutput } from "../../sink/outputGuard.js";
+import { OutputLock } from "../../sink/outputLock.js";
+import { inputFingerprint } from "../../sources/inputFingerprint.js";
+import { runRecordDigest, type SnapshotState } from "../../sources/snapshotState.js";
+import { baseSettings, currentReferenceDigest, type ComputeHooks, type ComputeResult, type SourceCounts } from "../plan.js";
+import { planUpdate } from "../update/updatePlan.js";
+import { framePolicy, refuseEmptyFilters, refuseUnmatchedRuns, singlePlan, workDirectory, type SeveralPlan } from "../several/severalPlan.js";
+import { computeFrames, type FrameTask } from "../several/sourceFrames.js";
+import { takeInventory, type SourceInventory } from "../several/sourceInventory.js";
+import { planParts } from "./datasetPlan.js";
+import { shardOf } from "./shard.js";
+
+/** What an update learned of one input while it was open. */
+interface Examined {
+  /** Runs to read again ("all": every run of this shard). */
+  recompute: ReadonlySet<string> | "all";
+  /** This shard's runs now, with their signatures (from the snapshot state where the input has one). */
+  signatures: Map<string, RunSignature>;
+  embeddings: SnapshotState["embeddings"] | null;
+}
+
+/**
+ * A compute into a dataset directory (see sink/datasetFiles.ts for the
+ * layout): each input's runs, this shard's share of them, live in part
+ * files of its experiment's partition. The manifest of the shard records
+ * what each file holds and each input's state; an update reads only the
+ * runs that changed (a SQLite input with the indexes tells which; a parquet
+ * export that changed is read whole) and writes only the files that hold
+ * them (see datasetPlan.ts). Files are replaced one by one, atomically, in
+ * an order that never shows a run twice; the manifest is written last.
+ */
+export async function computeDataset(plan: SeveralPlan, hooks: ComputeHooks): Promise<ComputeResult> {
+  const { options, output: dir, metric } = plan;
+  const shard: Shard = options.shard ?? { index: 0, count: 1 };
+  const { signal } = hooks;
+  const cacheOf = join(dir, STATE_DIRECTORY, "references.parquet");
+  refuseInputDirectory(plan);
+  const settings = (): Record<string, string> => ({
+    ...baseSettings(singlePlan(plan, plan.paths[0]!, dir), currentReferenceDigest({ ...options, db: plan.paths[0]! }, cacheOf)),
+  });
+  const quick = options.force === true ? undefined : upToDate(plan, shard, settingsQuietly(settings));
+  if (quick !== undefined) return quick;
+  refuseForeignDirectory(plan);
+  prepareDataset(dir);
+  if (options.embed !== undefined) guardOutput(referenceCachePath(cacheOf), referenceCachePolicy(plan.inputs, options.overwrite === true), { place: false });
+  const lock = await OutputLock.acquire(manifestPath(dir, shard), options.wait ?? 0, signal);
+  const work = workDirectory(join(dir, STATE_DIRECTORY, `work-${shardTag(shard)}`));
+  try {
+    const now = settings();
+    const again = options.force === true ? undefined : upToDate(plan, shard, now);
+    if (again !== undefined) return again;
+    let manifest = readManifest(dir, shard);
+    refuseOtherSettings(plan, shard, now, manifest);
+    const fullReason = options.force === true ? "forced" : manifest === undefined ? "no_earlier_output" : undefined;
+    if (options.force === true && shard.count === 1) removeOtherShards(dir, shard);
+    if (manifest !== undefined && !sameSettings(manifest.settings, now)) manifest = undefined;
+    removeOrphans(dir, shard, manifest);
+
+    // Each input, while open: its runs of this shard, and which changed since the manifest.
+    const examined = new Map<string, Examined>();
+    const { sources, warnings } = await takeInventory(plan.paths, {
+      immutable: options.immutable === true,
+      filters: options.filters ?? {},
+      signal,
+      examine: (source, inventory) => {
+        const mine = inventory.runs.filter((run) => shardOf(run.run_id, shard.count) === shard.index);
+        const before = manifest?.sources.findIndex((s) => s.path === inventory.path) ?? -1;
+        const previous = before < 0 ? undefined : { source: manifest!.sources[before]!, files: manifest!.files.filter((f) => f.source === before) };
+        const mineIds = new Set(mine.map((run) => run.run_id));
+        const state = source.ordered ? source.snapshotState?.() : undefined;
+        const stateOf = new Map((state?.runs ?? []).map((signature) => [signature[0], signature]));
+        const signatures = new Map<string, RunSignature>(mine.map((run) => [run.run_id, stateOf.get(run.run_id) ?? [run.run_id, 0, 0, runRecordDigest(run)]]));
+        let recompute: ReadonlySet<string> | "all" = "all";
+        if (options.force === true) recompute = "all";
+        else if (previous !== undefined && previous.source.fingerprint === JSON.stringify(inventory.fingerprint)) recompute = new Set();
+        else if (previous?.source.embeddings != null && state !== undefined && source.snapshotChanges !== undefined) {
+          const before = previousState(previous.files, previous.source.embeddings);
+          const changes = source.snapshotChanges(before.state);
+          const ours = { ...changes, state: { ...changes.state, runs: changes.state.runs.filter(([id]) => mineIds.has(id)) } };
+          const planned = planUpdate(before.state, before.tallies, ours);
+          if (!("full" in planned)) recompute = planned.recompute;
+        }
+        examined.set(inventory.path, { recompute, signatures, embeddings: state?.embeddings ?? null });
+      },
+    });
+    refuseUnmatchedRuns(plan, sources.flatMap((s) => s.runs.map((r) => r.run_id)));
+    throwIfInterrupted(signal);
+
+    // Which files stay, which are written, which go.
+    const previousFiles = manifest?.files ?? [];
+    const plans = sources.map((input) => {
+      const before = manifest?.sources.findIndex((s) => s.path === input.path) ?? -1;
+      const files = previousFiles.filter((f) => f.source === before);
+      const { recompute, signatures } = examined.get(input.path)!;
+      const current = input.runs.filter((run) => signatures.has(run.run_id)).map((run) => ({ runId: run.run_id, experimentId: run.experiment_id }));
+      return planParts(files, (file) => fileUnchanged(dir, file), current, recompute);
+    });
+    const gone = previousFiles.filter((f) => !sources.some((input) => input.path === manifest!.sources[f.source]?.path)).map((f) => f.name);
+    let sequence = Math.max(0, ...listParts(dir).filter((p) => shardTag(p.shard) === shardTag(shard)).map((p) => p.sequence));
+    const writes: { name: string; input: number; runs: string[]; group: number }[] = [];
+    plans.forEach((parts, input) => {
+      for (const { name, runs } of parts.rewrite) writes.push({ name, input, runs, group: writes.length });
+    });
+    const rewrites = writes.length;
+    plans.forEach((parts, input) => {
+      for (const { partition, runs } of parts.add) writes.push({ name: partFileName(partition, shard, ++sequence), input, runs, group: writes.length });
+    });
+
+    // Each input's runs to compute, in the output's order, into a frame of its own.
+    const tasks: FrameTask[] = [];
+    sources.forEach((input, i) => {
+      const wanted = new Set(writes.filter((w) => w.input === i).flatMap((w) => w.runs));
+      const runs = input.runs.map((r) => r.run_id).filter((id) => wanted.has(id));
+      if (runs.length > 0) tasks.push({ input, runs, frame: join(work.path, `frame-${i}.parquet`) });
+    });
+    const frames = await computeFrames(singlePlan(plan, plan.paths[0]!, dir), tasks, cacheOf, hooks);
+    const tallyOf = new Map<string, RunTally>();
+    for (const frame of frames) {
+      const tallies = parseRunTallies(frame.metadata.run_tallies) ?? {};
+      frame.task.runs.forEach((runId, index) => {
+        const tally = tallies[index];
+        if (tally !== undefined) tallyOf.set(runId, tally);
+      });
+    }
+    for (const file of plans.flatMap((p) => p.keep)) {
+      const tallies = parseRunTallies(file.tallies) ?? {};
+      file.runs.forEach(([runId], index) => {
+        const tally = tallies[index];
+        if (tally !== undefined) tallyOf.set(runId, tally);
+      });
+    }
+
+    // Write: files that lose runs first, then the removals, then new files (a moved run is briefly in none, never in two).
+    const written: ManifestFile[] = [];
+    const { FrameFiles } = await import("../../sink/frameFiles.js");
+    const files = await FrameFiles.open(work.path);
+    try {
+      await files.load(frames.map((f) => f.task.frame), new Map(writes.flatMap((w) => w.runs.map((r) => [r, w.group] as const))), signal);
+      const writeOne = async (w: (typeof writes)[number]) => {
+        throwIfInterrupted(signal);
+        const input = sources[w.input]!;
+        const { signatures } = examined.get(input.path)!;
+        const runs = w.runs.map((id) => signatures.get(id)!);
+        const tallies = runs.map(([id]) => tallyOf.get(id));
+        const metadata = partMetadata(now, input, shard, w.name, runs, tallies);
+        mkdirSync(dirname(join(dir, w.name)), { recursive: true });
+        await files.write(join(dir, w.name), partPolicy(plan), w.group, metadata, signal);
+        const stamp = fileStamp(join(dir, w.name))!;
+        written.push({ name: w.name, ...stamp, source: w.input, runs, tallies: runTalliesJson(indexed(tallies)) });
+      };
+      for (const w of writes.slice(0, rewrites)) await writeOne(w);
+      for (const name of [...plans.flatMap((p) => p.remove), ...gone]) rmSync(join(dir, name), { force: true });
+      for (const w of writes.slice(rewrites)) await writeOne(w);
+    } finally {
+      files.close();
+    }
+
+    // The manifest: every file of this shard, each input's state, the counts.
+    const kept = plans.flatMap((p, input) => p.keep.map((f) => ({ ...f, source: input })));
+    const allFiles = [...kept, ...written].sort((a, b) => (a.name < b.name ? -1 : 1));
+    const totals = sources.map((input, i) => sourceTally(input, allFiles.filter((f) => f.source === i), tallyOf));
+    const total = emptyTally();
+    const frameWarnings = frames.flatMap((frame) => {
+      const own = sourceTally(frame.task.input, [], new Map(frame.task.runs.flatMap((id) => (tallyOf.has(id) ? [[id, tallyOf.get(id)!] as const] : []))));
+      const derived = new Set([...missingReferenceMessages(own), ...dimensionMismatchMessages(own)]);
+      return frame.result.warnings.filter((w) => !derived.has(w));
+    });
+    let next = 0;
+    totals.forEach((t, i) => {
+      for (const [index, run] of Object.entries(t.runs)) addRunTally(total, next++, run, sources[i]!.runs[Number(index)]!.initial_prompt);
+    });
+    const sum = { rows: total.rows, rows_with_drift: total.rowsWithDrift, null_reasons: total.nullReasons };
+    refuseEmptyFilters(plan, sum.rows);
+    const allWarnings = [...new Set([...warnings, ...frameWarnings, ...missingReferenceMessages(total), ...dimensionMismatchMessages(total)])];
+    const counts: SourceCounts[] = sources.map((input, i) => ({
+      path: input.path,
+      runs: examined.get(input.path)!.signatures.size,
+      rows: totals[i]!.rows,
+      rows_with_drift: totals[i]!.rowsWithDrift,
+      status: tasks.some((t) => t.input === input) ? "computed" : "kept",
+    }));
+    const record: Manifest = {
+      format: "1",
+      shard: [shard.index, shard.count],
+      settings: now,
+      sources: sources.map((input) => ({
+        path: input.path,
+        description: input.description,
+        fingerprint: JSON.stringify(input.fingerprint),
+        embeddings: examined.get(input.path)!.embeddings,
+      })),
+      files: allFiles,
+      result: { rows: sum.rows, rows_with_drift: sum.rows_with_drift, null_reasons: sum.null_reasons, warnings: allWarnings },
+      sourceCounts: counts.map(({ path, runs, rows, rows_with_drift }) => ({ path, runs, rows, rows_with_drift })),
+    };
+    writeManifest(dir, shard, record, plan.inputs);
+    const recomputed = tasks.reduce((n, t) => n + t.runs.length, 0);
+    const keptRuns = kept.reduce((n, f) => n + f.runs.length, 0);
+    return {
+      status: "computed",
+      output: dir,
+      rows: sum.rows,
+      rows_with_drift: sum.rows_with_drift,
+      null_reasons: sum.null_reasons,
+      metric,
+      warnings: allWarnings,
+      seconds: (performance.now() - plan.started) / 1000,
+      ...(fullReason === undefined
+        ? { updated: { recomputed_runs: recomputed, kept_runs: keptRuns, check_seconds: 0, write_seconds: 0 } }
+        : { full_recompute_reason: fullReason }),
+      sources: counts,
+      files: { written: written.length, kept: kept.length, removed: plans.reduce((n, p) => n + p.remove.length, 0) + gone.length },
+    };
+  } finally {
+    work.remove();
+    lock?.release();
+  }
+}
+
+/** The state and per-run tallies an input's files recorded, as planUpdate compares them. */
+function previousState(files: readonly ManifestFile[], embeddings: SnapshotState["embeddings"]): { state: SnapshotState; tallies: Record<string, RunTally> } {
+  const runs: { signature: RunSignature; tally: RunTally | undefined }[] = [];
+  for (const file of files) {
+    const tallies = parseRunTallies(file.tallies) ?? {};
+    file.runs.forEach((signature, index) => runs.push({ signature, tally: tallies[index] }));
+  }
+  runs.sort((a, b) => Buffer.compare(Buffer.from(a.signature[0]), Buffer.from(b.signature[0])));
+  const tallies: Record<string, RunTally> = {};
+  runs.forEach(({ tally }, index) => {
+    if (tally !== undefined) tallies[index] = tally;
+  });
+  return { state: { runs: runs.map((r) => r.signature), embeddings }, tallies };
+}
+
+/** An input's tally over its runs in `files` (or, with no files, over every run in `tallies`). */
+function sourceTally(input: SourceInventory, files: readonly ManifestFile[], tallies: ReadonlyMap<string, RunTally>): DriftTally {
+  const tally = emptyTally();
+  const wanted = files.length === 0 ? undefined : new Set(files.flatMap((f) => f.runs.map(([id]) => id)));
+  input.runs.forEach((run, index) => {
+    const runTally = tallies.get(run.run_id);
+    if (runTally !== undefined && (wanted === undefined || wanted.has(run.run_id))) addRunTally(tally, index, runTally, run.initial_prompt);
+  });
+  return tally;
+}
+
+function indexed<T>(values: readonly (T | undefined)[]): Record<number, T> {
+  const out: Record<number, T> = {};
+  values.forEach((value, index) => {
+    if (value !== undefined) out[index] = value;
+  });
+  return out;
+}
+
+/** A part file's key-value metadata: the single file's settings and result, and the runs it holds with their signatures. */
+function partMetadata(settings: Record<string, string>, input: SourceInventory, shard: Shard, name: string, runs: RunSignature[], tallies: (RunTally | undefined)[]): Record<string, string> {
+  const tally = emptyTally();
+  runs.forEach(([id], index) => {
+    const runTally = tallies[index];
+    if (runTally !== undefined) addRunTally(tally, index, runTally, input.runs.find((r) => r.run_id === id)?.initial_prompt ?? "");
+  });
+  return {
+    ...settingsKeyValue({ ...(settings as unknown as CacheSettings), source: input.description, input_fingerprint: JSON.stringify(input.fingerprint) }),
+    "panic_drift.dataset": JSON.stringify({ part: name, shard: [shard.index, shard.count], input: input.path }),
+    "panic_drift.runs": JSON.stringify(runs),
+    "panic_drift.result": resultJson({
+      rows: String(tally.rows),
+      rows_with_drift: String(tally.rowsWithDrift),
+      null_reasons: JSON.stringify(tally.nullReasons),
+      warnings: JSON.stringify([...missingReferenceMessages(tally), ...dimensionMismatchMessages(tally)]),
+      run_tallies: runTalliesJson(tally.runs),
+    }),
+  };
+}
+
+function partPolicy(plan: SeveralPlan) {
+  return { ...framePolicy(plan), label: "the part file" } as const;
+}
+
+/** Settings equal, the fingerprint and source aside (they are per input). */
+function sameSettings(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((k) => a[k] === b[k]);
+}
+
+function settingsQuietly(settings: () => Record<string, string>): Record<string, string> | undefined {
+  try {
+    return settings();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The up-to-date result when this shard's manifest matches the settings, every input's fingerprint and every file. */
+function upToDate(plan: SeveralPlan, shard: Shard, settings: Record<string, string> | undefined): ComputeResult | undefined {
+  if (settings === undefined) return undefined;
+  const manifest = readManifest(plan.output, shard);
+  if (manifest === undefined || !sameSettings(manifest.settings, settings)) return undefined;
+  if (manifest.sources.length !== plan.paths.length) return undefined;
+  for (const [i, path] of plan.paths.entries()) {
+    const source = manifest.sources[i]!;
+    if (source.path !== path) return undefined;
+    try {
+      if (source.fingerprint !== JSON.stringify(inputFingerprint(path))) return undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  if (!manifest.files.every((file) => fileUnchanged(plan.output, file))) return undefined;
+  const { result } = manifest;
+  return {
+    status: "up-to-date",
+    output: plan.output,
+    rows: result.rows,
+    rows_with_drift: result.rows_with_drift,
+    null_reasons: result.null_reasons,
+    metric: plan.metric,
+    warnings: result.warnings,
+    seconds: (performance.now() - plan.started) / 1000,
+    sources: manifest.sourceCounts.map((c) => ({ ...c, status: "kept" as const })),
+    files: { written: 0, kept: manifest.files.length, removed: 0 },
+  };
+}
+
+/** --out is one of the inputs (an export directory): refused, --overwrite or not. */
+function refuseInputDirectory(plan: SeveralPlan): void {
+  const real = (path: string) => {
+    try {
+      return realpathSync(path);
+    } catch {
+      return path;
+    }
+  };
+  const out = real(plan.output);
+  const input = plan.paths.find((path) => real(path) === out);
+  if (input !== undefined) throw new PanicDriftError("OUTPUT_IS_INPUT", `--out ${plan.output} is the input ${input}: choose another --out (a dataset is a directory of its own)`);
+}
+
+/** A directory with files in it that is not a dataset panic-drift made: only with --overwrite. */
+function refuseForeignDirectory(plan: SeveralPlan): void {
+  const dir = plan.output;
+  if (plan.options.overwrite === true || !existsSync(dir) || existsSync(join(dir, STATE_DIRECTORY))) return;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return; // a file: prepareDataset reports it
+  }
+  if (names.length > 0) {
+    throw new PanicDriftError("OUTPUT_FOREIGN", `--out ${dir} is a directory panic-drift did not make (it holds ${names.length} entries and no ${STATE_DIRECTORY}/): choose an empty or new directory, or pass --overwrite to write the dataset into it`);
+  }
+}
+
+/** The dataset's other shards were made with other settings, or by another shard count. */
+function refuseOtherSettings(plan: SeveralPlan, shard: Shard, settings: Record<string, string>, own: Manifest | undefined): void {
+  const others = readAllManifests(plan.output).filter((m) => shardTag(m.shard) !== shardTag(shard));
+  const otherCount = others.find((m) => m.shard.count !== shard.count);
+  if (otherCount !== undefined && !(plan.options.force === true && shard.count === 1)) {
+    throw new PanicDriftError(
+      "DATASET_SETTINGS_DIFFER",
+      `--out ${plan.output} holds shard ${otherCount.shard.index}/${otherCount.shard.count} of a dataset cut into ${otherCount.shard.count}, not ${shard.count}: use --shard i/${otherCount.shard.count}, or recompute it whole without --shard and with --force`,
+    );
+  }
+  if (plan.options.force === true) return;
+  const differs = [...(own === undefined ? [] : [{ shard, manifest: own }]), ...others].find((m) => !sameSettings(m.manifest.settings, settings));
+  if (differs !== undefined) {
+    const keys = Object.keys(settings).filter((k) => k !== "tool_version" && differs.manifest.settings[k] !== settings[k]);
+    throw new PanicDriftError(
+      "DATASET_SETTINGS_DIFFER",
+      `--out ${plan.output} was computed with other settings (${keys.join(", ") || "tool version"}) than this run: the settings are one for the whole dataset; pass --force to compute it again with these, or choose another --out`,
+    );
+  }
+}
+
+/** --force without --shard: the whole dataset is this run's; other shards' files and manifests go. */
+function removeOtherShards(dir: string, shard: Shard): void {
+  for (const part of listParts(dir)) if (shardTag(part.shard) !== shardTag(shard)) rmSync(join(dir, part.name), { force: true });
+  for (const { shard: other } of readAllManifests(dir)) if (shardTag(other) !== shardTag(shard)) rmSync(manifestPath(dir, other), { force: true });
+}
+
+/** This shard's part files the manifest does not list: left by a run that was killed before writing it. */
+function removeOrphans(dir: string, shard: Shard, manifest: Manifest | undefined): void {
+  const listed = new Set((manifest?.files ?? []).map((f) => f.name));
+  for (const part of listParts(dir)) {
+    if (shardTag(part.shard) === shardTag(shard) && !listed.has(part.name)) rmSync(join(dir, part.name), { force: true });
+  }
+}
