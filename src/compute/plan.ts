@@ -40,6 +40,8 @@ export interface ComputeOptions {
    * only in part. Default: `dataset` when `out` is a directory, else `file`.
    */
   layout?: "file" | "dataset";
+  /** A dataset: at most this many runs go to a new part file (default 500; see compute/dataset/datasetPlan.ts). */
+  runsPerFile?: number;
   /** A dataset's share for this process: the runs whose id hashes to `index` of `count` (see compute/dataset/shard.ts). */
   shard?: { readonly index: number; readonly count: number };
   metric?: Metric;

@@ -5,10 +5,27 @@ import { PanicDriftError } from "../common/errors.js";
 import { onInterrupt, throwIfInterrupted, whenInterrupted } from "../common/interruptCleanup.js";
 import { duckdbApi } from "../common/duckdb.js";
 import { firstLine, sqlString } from "../common/text.js";
-import { OUTPUT_COLUMN_NAMES as OUTPUT_COLUMNS } from "../frame/frameColumns.js";
+import { OUTPUT_COLUMN_NAMES as OUTPUT_COLUMNS, type OutputColumn } from "../frame/frameColumns.js";
 import { AtomicOutput } from "./atomicOutput.js";
 import { COMPRESSION, ROW_GROUP_ROWS } from "./parquetSink.js";
 import type { OutputPolicy } from "./outputGuard.js";
+
+/** The output's column types, as DuckDB names them (see docs/output.md). */
+const OUTPUT_TYPES: Readonly<Record<OutputColumn, string>> = {
+  id: "VARCHAR",
+  invocation_id: "VARCHAR",
+  embedding_model: "VARCHAR",
+  started_at: "TIMESTAMP",
+  completed_at: "TIMESTAMP",
+  run_id: "VARCHAR",
+  sequence_number: "BIGINT",
+  text_model: "VARCHAR",
+  text: "VARCHAR",
+  initial_prompt: "VARCHAR",
+  network: "VARCHAR",
+  experiment_id: "VARCHAR",
+  semantic_drift: "DOUBLE",
+};
 
 /**
  * Frames already written (one per input, each in the output's order) cut
@@ -62,9 +79,10 @@ export class FrameFiles {
         appender.closeSync();
       }
       const columns = OUTPUT_COLUMNS.map((c) => `f."${c}"`).join(", ");
+      // No frame (every file to write is one whose runs are all gone): no rows, the frame's column types.
       const from =
         frames.length === 0
-          ? `(SELECT ${OUTPUT_COLUMNS.map((c) => `NULL AS "${c}"`).join(", ")}, 0 AS file_row_number, '' AS filename LIMIT 0)`
+          ? `(SELECT ${OUTPUT_COLUMNS.map((c) => `NULL::${OUTPUT_TYPES[c]} AS "${c}"`).join(", ")}, 0::BIGINT AS file_row_number, '' AS filename LIMIT 0)`
           : `read_parquet([${frames.map(sqlString).join(", ")}], file_row_number = true, filename = true)`;
       await this.connection.run(
         `CREATE TABLE panic_drift_rows AS

@@ -57,7 +57,8 @@ export async function computeDataset(plan: SeveralPlan, hooks: ComputeHooks): Pr
   const { options, output: dir, metric } = plan;
   const shard: Shard = options.shard ?? { index: 0, count: 1 };
   const { signal } = hooks;
-  const cacheOf = join(dir, STATE_DIRECTORY, "references.parquet");
+  // Beside the directory, not in it: DuckDB's `DIR/**/*.parquet` would read any parquet file inside (see also the work directory below).
+  const cacheOf = dir;
   refuseInputDirectory(plan);
   const settings = (): Record<string, string> => ({
     ...baseSettings(singlePlan(plan, plan.paths[0]!, dir), currentReferenceDigest({ ...options, db: plan.paths[0]! }, cacheOf)),
@@ -68,7 +69,7 @@ export async function computeDataset(plan: SeveralPlan, hooks: ComputeHooks): Pr
   prepareDataset(dir);
   if (options.embed !== undefined) guardOutput(referenceCachePath(cacheOf), referenceCachePolicy(plan.inputs, options.overwrite === true), { place: false });
   const lock = await OutputLock.acquire(manifestPath(dir, shard), options.wait ?? 0, signal);
-  const work = workDirectory(join(dir, STATE_DIRECTORY, `work-${shardTag(shard)}`));
+  const work = workDirectory(dir);
   try {
     const now = settings();
     const again = options.force === true ? undefined : upToDate(plan, shard, now);
@@ -117,7 +118,7 @@ export async function computeDataset(plan: SeveralPlan, hooks: ComputeHooks): Pr
       const files = previousFiles.filter((f) => f.source === before);
       const { recompute, signatures } = examined.get(input.path)!;
       const current = input.runs.filter((run) => signatures.has(run.run_id)).map((run) => ({ runId: run.run_id, experimentId: run.experiment_id }));
-      return planParts(files, (file) => fileUnchanged(dir, file), current, recompute);
+      return planParts(files, (file) => fileUnchanged(dir, file), current, recompute, options.runsPerFile);
     });
     const gone = previousFiles.filter((f) => !sources.some((input) => input.path === manifest!.sources[f.source]?.path)).map((f) => f.name);
     let sequence = Math.max(0, ...listParts(dir).filter((p) => shardTag(p.shard) === shardTag(shard)).map((p) => p.sequence));
@@ -137,6 +138,8 @@ export async function computeDataset(plan: SeveralPlan, hooks: ComputeHooks): Pr
       const runs = input.runs.map((r) => r.run_id).filter((id) => wanted.has(id));
       if (runs.length > 0) tasks.push({ input, runs, frame: join(work.path, `frame-${i}.parquet`) });
     });
+    const checkSeconds = (performance.now() - plan.started) / 1000;
+    const writing = performance.now();
     const frames = await computeFrames(singlePlan(plan, plan.paths[0]!, dir), tasks, cacheOf, hooks);
     const tallyOf = new Map<string, RunTally>();
     for (const frame of frames) {
@@ -154,7 +157,7 @@ export async function computeDataset(plan: SeveralPlan, hooks: ComputeHooks): Pr
       });
     }
 
-    // Write: files that lose runs first, then the removals, then new files (a moved run is briefly in none, never in two).
+    // Write: files that lose runs first, then new files (a run that moved is briefly in none, never in two).
     const written: ManifestFile[] = [];
     const { FrameFiles } = await import("../../sink/frameFiles.js");
     const files = await FrameFiles.open(work.path);
@@ -173,7 +176,8 @@ export async function computeDataset(plan: SeveralPlan, hooks: ComputeHooks): Pr
         written.push({ name: w.name, ...stamp, source: w.input, runs, tallies: runTalliesJson(indexed(tallies)) });
       };
       for (const w of writes.slice(0, rewrites)) await writeOne(w);
-      for (const name of [...plans.flatMap((p) => p.remove), ...gone]) rmSync(join(dir, name), { force: true });
+      // An input no longer given: its files go (the dataset is what the inputs hold).
+      for (const name of gone) rmSync(join(dir, name), { force: true });
       for (const w of writes.slice(rewrites)) await writeOne(w);
     } finally {
       files.close();
@@ -230,10 +234,10 @@ export async function computeDataset(plan: SeveralPlan, hooks: ComputeHooks): Pr
       warnings: allWarnings,
       seconds: (performance.now() - plan.started) / 1000,
       ...(fullReason === undefined
-        ? { updated: { recomputed_runs: recomputed, kept_runs: keptRuns, check_seconds: 0, write_seconds: 0 } }
+        ? { updated: { recomputed_runs: recomputed, kept_runs: keptRuns, check_seconds: checkSeconds, write_seconds: (performance.now() - writing) / 1000 } }
         : { full_recompute_reason: fullReason }),
       sources: counts,
-      files: { written: written.length, kept: kept.length, removed: plans.reduce((n, p) => n + p.remove.length, 0) + gone.length },
+      files: { written: written.length, kept: kept.length, removed: gone.length },
     };
   } finally {
     work.remove();

@@ -7,10 +7,12 @@ export const RUNS_PER_FILE = 500;
 export interface PartsPlan {
   /** Files left as they are. */
   readonly keep: ManifestFile[];
-  /** Files written again (same name) with these runs, all recomputed. */
+  /**
+   * Files written again (same name) with these runs, all recomputed; with
+   * none when all of its runs are gone (an empty file, rather than none: a
+   * reader that listed the directory just before still finds it).
+   */
   readonly rewrite: { name: string; runs: string[] }[];
-  /** Files whose runs are all gone. */
-  readonly remove: string[];
   /** New files: a partition and its runs (the caller names them). */
   readonly add: { partition: string; runs: string[] }[];
 }
@@ -19,8 +21,8 @@ export interface PartsPlan {
  * Which of an input's part files stay and which are written: a file is
  * written again when one of its runs is recomputed, is gone, or moved to
  * another experiment (or when it is not as the manifest recorded it);
- * then it holds its remaining runs, all recomputed. Runs in no file (new,
- * or moved) go to new files of at most RUNS_PER_FILE runs in their
+ * then it holds its remaining runs, all recomputed (none: an empty file). Runs in no file (new,
+ * or moved) go to new files of at most `runsPerFile` runs in their
  * partition. A file never gains a run another file held: a reader during an
  * update never sees a run twice.
  *
@@ -32,9 +34,10 @@ export function planParts(
   unchanged: (file: ManifestFile) => boolean,
   current: readonly { runId: string; experimentId: string | null }[],
   recompute: ReadonlySet<string> | "all",
+  runsPerFile = RUNS_PER_FILE,
 ): PartsPlan {
   const partitionNow = new Map(current.map((run) => [run.runId, partitionOf(run.experimentId)]));
-  const plan: PartsPlan = { keep: [], rewrite: [], remove: [], add: [] };
+  const plan: PartsPlan = { keep: [], rewrite: [], add: [] };
   const placed = new Set<string>();
   for (const file of files) {
     const partition = file.name.slice(0, file.name.indexOf("/"));
@@ -48,8 +51,7 @@ export function planParts(
     }
     const runs = file.runs.map(([runId]) => runId).filter((runId) => stays(runId) && !placed.has(runId));
     for (const runId of runs) placed.add(runId);
-    if (runs.length > 0) plan.rewrite.push({ name: file.name, runs });
-    else plan.remove.push(file.name);
+    plan.rewrite.push({ name: file.name, runs });
   }
   const byPartition = new Map<string, string[]>();
   for (const { runId } of current) {
@@ -60,7 +62,7 @@ export function planParts(
     byPartition.set(partition, runs);
   }
   for (const [partition, runs] of [...byPartition].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    for (let start = 0; start < runs.length; start += RUNS_PER_FILE) plan.add.push({ partition, runs: runs.slice(start, start + RUNS_PER_FILE) });
+    for (let start = 0; start < runs.length; start += runsPerFile) plan.add.push({ partition, runs: runs.slice(start, start + runsPerFile) });
   }
   return plan;
 }
