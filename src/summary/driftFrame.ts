@@ -3,7 +3,7 @@ import { notRegularFile, openRegularFileSync } from "../common/regularFile.js";
 import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { PanicDriftError } from "../common/errors.js";
 import { sqlString } from "../common/text.js";
-import type { FramePath } from "./framePath.js";
+import { frameFiles, type FramePath } from "./framePath.js";
 import { OUTPUT_COLUMN_NAMES } from "../frame/frameColumns.js";
 import { firstLine } from "../common/text.js";
 
@@ -28,7 +28,8 @@ const NUMERIC_COLUMNS: Readonly<Record<string, readonly string[]>> = {
  */
 export async function openDriftFrame(source: FramePath): Promise<DriftFrame> {
   const { path } = source;
-  checkReadable(source);
+  for (const one of source.paths) checkReadable(one, source.db);
+  const files = frameFiles(source);
   const { DuckDBInstance: Instance } = (await import("../common/duckdb.js")).duckdbApi;
   let instance: DuckDBInstance | undefined;
   let connection: DuckDBConnection | undefined;
@@ -36,7 +37,7 @@ export async function openDriftFrame(source: FramePath): Promise<DriftFrame> {
     // One thread: sums in one order, so the same frame always gives the same last digits.
     instance = await Instance.create(":memory:", { threads: "1", autoinstall_known_extensions: "false", autoload_known_extensions: "false" });
     connection = await instance.connect();
-    const read = `read_parquet(${sqlString(path)})`;
+    const read = `read_parquet([${files.map(sqlString).join(", ")}])`;
     let described;
     try {
       described = (await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${read}`)).getRowObjectsJson();
@@ -58,6 +59,7 @@ export async function openDriftFrame(source: FramePath): Promise<DriftFrame> {
         throw new PanicDriftError("FRAME_INVALID", `${path} is not a panic-drift frame: column ${column} is ${type}, not ${allowed.join(" or ")}: give --in a file written by panic-drift compute`);
       }
     }
+    if (files.length > 1) await refuseRunsInTwoFiles(connection, files);
     await connection.run(`CREATE TEMP VIEW frame AS SELECT * FROM ${read}`);
     const opened = connection;
     const owner = instance;
@@ -76,8 +78,20 @@ export async function openDriftFrame(source: FramePath): Promise<DriftFrame> {
   }
 }
 
-function checkReadable(source: FramePath): void {
-  const { path, db } = source;
+/** Frames given together must not share a run (two frames of one database, say): its rows would count twice. */
+async function refuseRunsInTwoFiles(connection: DuckDBConnection, files: readonly string[]): Promise<void> {
+  const reader = await connection.runAndReadAll(
+    `SELECT run_id, min(filename) AS a, max(filename) AS b FROM read_parquet([${files.map(sqlString).join(", ")}], filename = true)
+     GROUP BY run_id HAVING count(DISTINCT filename) > 1 LIMIT 1`,
+  );
+  const [clash] = reader.getRows() as [string, string, string][];
+  if (clash !== undefined) {
+    const [runId, a, b] = clash;
+    throw new PanicDriftError("FRAME_INVALID", `run ${runId} is in both ${a} and ${b}: give frames of different runs (a dataset holds each run once)`);
+  }
+}
+
+function checkReadable(path: string, db: string | undefined): void {
   let stats;
   try {
     stats = statSync(path);
@@ -87,7 +101,10 @@ function checkReadable(source: FramePath): void {
     }
     throw new PanicDriftError("FRAME_NOT_FOUND", `drift frame not found: ${path}: check the --in path (panic-drift compute writes <db stem>.drift.parquet beside the database)`);
   }
-  if (stats.isDirectory()) throw new PanicDriftError("FRAME_INVALID", `${path} is a directory, not a drift frame: give --in a .drift.parquet file`);
+  if (stats.isDirectory()) {
+    if (frameFiles({ path, paths: [path] }).length > 0) return;
+    throw new PanicDriftError("FRAME_INVALID", `${path} is a directory with no part files (experiment_id=…/part-….parquet): give --in a .drift.parquet file, or a dataset directory compute --out DIR/ wrote`);
+  }
   // A FIFO would block the read (and a frame is read more than once), a device or a socket is no frame.
   const kind = notRegularFile(stats);
   if (kind !== undefined) throw new PanicDriftError("FRAME_INVALID", `${path} is ${kind}, not a drift frame: give --in the .drift.parquet file that panic-drift compute writes`);

@@ -7,7 +7,7 @@ const KINDS = ["lines", "ridge", "hist"] as const;
 type Kind = (typeof KINDS)[number];
 
 interface PlotFlags {
-  in?: string;
+  in?: string[];
   db?: string;
   out?: string;
   kind: Kind;
@@ -26,6 +26,8 @@ const EXAMPLES = `
 Examples:
   $ panic-drift plot --db experiment.sqlite --out drift.svg
       mean drift per step, a line and 95% band per network, a panel per embedding model
+  $ panic-drift plot --in drift/ --out all-experiments.png
+      a dataset directory (compute --out drift/)
   $ panic-drift plot --in runs.drift.parquet --out drift.png --scale 2
   $ panic-drift plot --db runs.sqlite --kind ridge --by initial_prompt --out prompts.svg
       the distribution of drift per initial prompt, as ridgelines
@@ -51,7 +53,7 @@ ${EXIT_CODES}`;
 export function plotCommand(io: CliIO): Command {
   return new Command("plot")
     .description("plot a drift frame to SVG or PNG: mean drift per step with 95% bands (lines), its distribution (ridge), or final drift per run (hist)")
-    .option("--in <file>", "drift frame (parquet) written by compute")
+    .option("--in <path>", "drift frame (parquet) written by compute, or a dataset directory (compute --out DIR/); repeatable", collectPaths)
     .option("--db <file>", "read the frame compute --db writes for this database: <db dir>/<db stem>.drift.parquet (default: $DATABASE_PATH)")
     .option("--out <file>", "the picture: FILE.svg or FILE.png")
     .addOption(new Option("--kind <kind>", "lines: mean drift per step; ridge: drift density per group; hist: final drift per run").choices(KINDS).default("lines"))
@@ -117,4 +119,8 @@ function parseTop(value: string): number {
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === "" ? undefined : value;
+}
+
+function collectPaths(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }

@@ -6,7 +6,7 @@ const FORMATS = ["table", "wide", "csv", "json", "parquet"] as const;
 type Format = (typeof FORMATS)[number];
 
 interface SummaryFlags {
-  in?: string;
+  in?: string[];
   db?: string;
   by: string;
   threshold: number;
@@ -24,6 +24,8 @@ Examples:
   $ panic-drift summary --db experiment.sqlite
       reads experiment.drift.parquet (what compute --db writes); per network and embedding model
   $ panic-drift summary --in runs.drift.parquet --by initial_prompt --threshold 0.8
+  $ panic-drift summary --in drift/ --by experiment_id
+      a dataset directory (compute --out drift/): every experiment in it
   $ panic-drift summary --db runs.sqlite --min-steps 40 --out summary.csv
       leave out unfinished runs (fewer than 40 text steps)
   $ panic-drift summary --db runs.sqlite --per-run --format json | jq '.[0]'
@@ -47,7 +49,7 @@ ${EXIT_CODES}`;
 export function summaryCommand(io: CliIO): Command {
   return new Command("summary")
     .description("summarize a drift frame: per run final/max/mean drift, area under the curve, first step over a threshold; per group their means with 95% t-intervals")
-    .option("--in <file>", "drift frame (parquet) written by compute")
+    .option("--in <path>", "drift frame (parquet) written by compute, or a dataset directory (compute --out DIR/); repeatable", collectPaths)
     .option("--db <file>", "read the frame compute --db writes for this database: <db dir>/<db stem>.drift.parquet (default: $DATABASE_PATH)")
     .option("--by <columns>", "group by these frame columns (comma-separated)", "network,embedding_model")
     .option("--threshold <drift>", "first_over: the first step whose drift exceeds this", parseDrift, 1)
@@ -105,4 +107,8 @@ function parseCount(value: string): number {
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === "" ? undefined : value;
+}
+
+function collectPaths(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
