@@ -4,7 +4,7 @@
  * benchmark, not a test: missed targets are reported; only a wrong result (or a
  * failing command) exits non-zero. See test/bench/README.md.
  *
- *   tsx test/bench/bench.ts [--large] [--only medium|medium-gen2|large] [--repeat N] [--cold | --no-cold]
+ *   tsx test/bench/bench.ts [--large] [--only medium|medium-gen2|large|many] [--repeat N] [--cold | --no-cold]
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -48,6 +48,8 @@ interface DbSpec {
   minFreeBytes: number;
   /** Also measure an incremental update after 1% more runs. */
   incremental: boolean;
+  /** Measure a dataset (--out DIR/): a full compute, and an update after 1% more runs. */
+  dataset: boolean;
 }
 
 /**
@@ -86,7 +88,7 @@ const SHAPE: PanicDbOptions = {
 
 const DATABASES: Record<DbName, DbSpec> = {
   // 400 runs × 250 TEXT invocations × 2 models = 200,000 embeddings, ~1.3 GB.
-  medium: { name: "medium", options: { runs: 400, ...SHAPE }, approxBytes: 1.36e9, minFreeBytes: 4 * GB, incremental: true },
+  medium: { name: "medium", options: { runs: 400, ...SHAPE }, approxBytes: 1.36e9, minFreeBytes: 4 * GB, incremental: true, dataset: true },
   // The same experiment in a second-generation (Elixir era) database: runs/invocations/embeddings,
   // 'text', hyphenated ids, ISO timestamps, the image blob before type/model/id in each invocation row.
   "medium-gen2": {
@@ -95,9 +97,10 @@ const DATABASES: Record<DbName, DbSpec> = {
     approxBytes: 1.4e9,
     minFreeBytes: 4 * GB,
     incremental: true,
+    dataset: false,
   },
   // 2,000 runs: 1,000,000 embeddings, ~6.5 GB.
-  large: { name: "large", options: { runs: 2000, ...SHAPE }, approxBytes: 6.8e9, minFreeBytes: 20 * GB, incremental: false },
+  large: { name: "large", options: { runs: 2000, ...SHAPE }, approxBytes: 6.8e9, minFreeBytes: 30 * GB, incremental: false, dataset: true },
 };
 
 interface DbInfo {
@@ -244,6 +247,23 @@ async function sameRowsInOrder(a: string, b: string): Promise<boolean> {
   }
 }
 
+/** True when two parquet globs (datasets) hold the same rows (as multisets). */
+async function sameRows(a: string, b: string): Promise<boolean> {
+  const instance = await DuckDBInstance.create(":memory:", { threads: "1" });
+  const connection = await instance.connect();
+  try {
+    const reader = await connection.runAndReadAll(
+      `SELECT (SELECT count(*) FROM read_parquet($1)) = (SELECT count(*) FROM read_parquet($2))
+          AND NOT EXISTS (SELECT * FROM read_parquet($1) EXCEPT ALL SELECT * FROM read_parquet($2))`,
+      [a, b],
+    );
+    return reader.getRows()[0]?.[0] === true;
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
 /** Seconds DuckDB takes to rewrite a frame file as the sink writes it: the part of an update that grows with the output. */
 async function rewriteSeconds(file: string, target: string): Promise<number> {
   const instance = await DuckDBInstance.create(":memory:", { threads: "1", preserve_insertion_order: "true" });
@@ -331,7 +351,19 @@ function residentBytes(file: string): number | null {
 // ---------------------------------------------------------------------------
 // Measurements.
 
-type Key = "floor" | "numpy" | "compute" | "compute1" | "uptodate" | "floorCold" | "computeCold" | "grownFull" | "update";
+type Key =
+  | "floor"
+  | "numpy"
+  | "compute"
+  | "compute1"
+  | "uptodate"
+  | "floorCold"
+  | "computeCold"
+  | "grownFull"
+  | "update"
+  | "datasetFull"
+  | "datasetUpdate"
+  | "datasetUpToDate";
 
 const LABELS: Record<Key, string> = {
   floor: "floor",
@@ -343,6 +375,9 @@ const LABELS: Record<Key, string> = {
   computeCold: "compute (cold)",
   grownFull: "compute +1%",
   update: "update +1%",
+  datasetFull: "dataset +1%",
+  datasetUpdate: "dataset update +1%",
+  datasetUpToDate: "dataset up-to-date",
 };
 
 interface Measurement {
@@ -378,6 +413,12 @@ async function benchDatabase(spec: DbSpec, info: DbInfo, repeat: number, cold: b
   let floorRows = -1;
   let grown: { path: string; runsAdded: number } | undefined;
   const updates: { recomputed_runs: number; kept_runs: number; check_seconds: number; write_seconds: number }[] = [];
+  // A dataset is updated in place of its input: a working copy of the database, grown once the first dataset is made.
+  const work = path.join(outDir, `${spec.name}-work.sqlite`);
+  const datasetBefore = path.join(outDir, `${spec.name}-dataset-before`);
+  const datasetUpdated = path.join(outDir, `${spec.name}-dataset`);
+  const datasetFull = path.join(outDir, `${spec.name}-dataset-full`);
+  const datasetUpdates: { recomputed_runs: number; kept_runs: number; files?: { written: number; kept: number } }[] = [];
 
   const run = (key: Key): Sample => {
     switch (key) {
@@ -409,6 +450,23 @@ async function benchDatabase(spec: DbSpec, info: DbInfo, repeat: number, cold: b
         } else updates.push(report.updated);
         return s;
       }
+      case "datasetFull":
+        return timed(CLI, ["compute", "--db", work, "--out", `${datasetFull}/`, "--force", "--quiet"], rssFile);
+      case "datasetUpdate": {
+        // The dataset as a nightly job finds it: made before the runs were added (copied with its files' timestamps).
+        fs.rmSync(datasetUpdated, { recursive: true, force: true });
+        const copy = spawnSync("cp", ["-a", datasetBefore, datasetUpdated]);
+        if (copy.status !== 0) throw new Error(`cp -a ${datasetBefore} ${datasetUpdated} failed: ${String(copy.stderr)}`);
+        const s = timed(CLI, ["compute", "--db", work, "--out", `${datasetUpdated}/`, "--json"], rssFile);
+        const report = JSON.parse(s.stdout) as { updated?: { recomputed_runs: number; kept_runs: number }; files?: { written: number; kept: number } };
+        if (report.updated === undefined) {
+          const note = "dataset update: the run did not update the dataset (it recomputed everything)";
+          if (!notes.includes(note)) notes.push(note);
+        } else datasetUpdates.push({ ...report.updated, ...(report.files === undefined ? {} : { files: report.files }) });
+        return s;
+      }
+      case "datasetUpToDate":
+        return timed(CLI, ["compute", "--db", work, "--out", `${datasetUpdated}/`, "--quiet"], rssFile);
       case "uptodate": {
         const before = fs.statSync(outParquet, { bigint: true }).mtimeNs;
         const s = timed(CLI, ["compute", "--db", db, "--out", outParquet, "--quiet"], rssFile);
@@ -461,6 +519,24 @@ async function benchDatabase(spec: DbSpec, info: DbInfo, repeat: number, cold: b
           `(reading ${updates[0]!.recomputed_runs} runs, keeping ${updates[0]!.kept_runs}); rewriting the file alone takes ${rewrite.toFixed(3)} s; the rest is start-up`,
       );
     }
+  }
+  if (spec.dataset) {
+    // A dataset of the database, then 1% more runs in it: a full compute of the dataset against an update of it.
+    grown ??= ensureGrownDatabase(spec, info);
+    log(`  ${spec.name}: copying the database for the dataset rows`);
+    fs.copyFileSync(db, work);
+    timed(CLI, ["compute", "--db", work, "--out", `${datasetBefore}/`, "--quiet"], rssFile);
+    fs.copyFileSync(grown.path, work);
+    phase(["datasetFull", "datasetUpdate", "datasetUpToDate"], false);
+    const same = await sameRows(`${datasetUpdated}/**/*.parquet`, `${datasetFull}/**/*.parquet`);
+    notes.push(`dataset update +1%: the updated dataset ${same ? "equals" : "DIFFERS FROM"} the full compute of the dataset, row for row`);
+    correct &&= same;
+    const last = datasetUpdates.at(-1);
+    if (last !== undefined) {
+      notes.push(`dataset update +1%: ${last.recomputed_runs} runs read, ${last.kept_runs} kept${last.files === undefined ? "" : `; files ${last.files.written} written, ${last.files.kept} kept`}`);
+    }
+    fs.rmSync(work, { force: true });
+    for (const side of ["-wal", "-shm"]) fs.rmSync(`${work}${side}`, { force: true });
   }
   if (cold) {
     phase(["floorCold", "computeCold"], true);
@@ -605,6 +681,14 @@ function report(r: DbResult, repeat: number): string {
   const update = stat(r, "update");
   const grownFull = stat(r, "grownFull");
   if (update && grownFull) out.push(`${verdict(update.med <= 0.3 * grownFull.med)}  update +1% ≤ 0.3 × compute   update/compute = ${(update.med / grownFull.med).toFixed(2)}×`);
+  const datasetUpdate = stat(r, "datasetUpdate");
+  const datasetFullStat = stat(r, "datasetFull");
+  if (datasetUpdate && datasetFullStat) {
+    const limit = r.spec.name === "large" ? 0.1 : 0.25;
+    out.push(`${verdict(datasetUpdate.med <= limit * datasetFullStat.med)}  dataset update +1% ≤ ${limit} × dataset compute   update/compute = ${(datasetUpdate.med / datasetFullStat.med).toFixed(2)}×`);
+  }
+  const datasetUpToDate = stat(r, "datasetUpToDate");
+  if (datasetUpToDate) out.push(`${verdict(datasetUpToDate.best <= 0.3)}  dataset up-to-date best ≤ 0.3 s   best ${datasetUpToDate.best.toFixed(3)} s`);
   const computeCold = stat(r, "computeCold");
   if (computeCold && floorCold) out.push(`info  compute (cold)/floor (cold) = ${(computeCold.med / floorCold.med).toFixed(2)}×`);
   out.push("");
@@ -670,6 +754,113 @@ function versions(): string {
 }
 
 // ---------------------------------------------------------------------------
+// Many sources: 40 databases of ~5k embeddings each, as a lab keeps one per batch or per GPU node.
+
+const MANY = 40;
+const MANY_OPTIONS: PanicDbOptions = { ...SHAPE, runs: 10 };
+
+/** The 40 databases (cached), and one database holding the same runs. */
+function ensureManyDatabases(): { dir: string; paths: string[]; one: string } {
+  const hash = createHash("sha256").update(JSON.stringify({ MANY, MANY_OPTIONS }));
+  for (const file of GENERATOR) hash.update("\0").update(fs.readFileSync(file));
+  const dir = path.join(CACHE_DIR, `many-${hash.digest("hex").slice(0, 10)}`);
+  const one = `${dir}-one.sqlite`;
+  const paths = Array.from({ length: MANY }, (_, i) => path.join(dir, `batch-${String(i).padStart(2, "0")}.sqlite`));
+  fs.mkdirSync(dir, { recursive: true });
+  for (const [i, target] of paths.entries()) {
+    if (fs.existsSync(target)) continue;
+    log(`generating ${path.basename(target)} (${i + 1} of ${MANY})`);
+    const tmp = `${target}.tmp-${process.pid}`;
+    makePanicDb(tmp, { ...MANY_OPTIONS, seed: 1000 + i });
+    fs.renameSync(tmp, target);
+  }
+  if (!fs.existsSync(one)) {
+    log(`making ${path.basename(one)}: the ${MANY} databases' runs in one`);
+    const tmp = `${one}.tmp-${process.pid}`;
+    fs.copyFileSync(paths[0]!, tmp);
+    const db = new Database(tmp);
+    for (const extra of paths.slice(1)) {
+      db.prepare("ATTACH ? AS extra").run(extra);
+      db.transaction(() => {
+        for (const table of ["experimentconfig", "run", "invocation", "embedding"]) db.exec(`INSERT INTO main."${table}" SELECT * FROM extra."${table}"`);
+      })();
+      db.exec("DETACH extra");
+    }
+    db.close();
+    fs.renameSync(tmp, one);
+  }
+  return { dir, paths, one };
+}
+
+type ManyKey = "loop" | "file" | "dataset" | "one" | "datasetUpToDate";
+const MANY_LABELS: Record<ManyKey, string> = {
+  loop: `shell loop: ${MANY} computes`,
+  one: "one database, same runs",
+  file: `${MANY} inputs → one file`,
+  dataset: `${MANY} inputs → dataset`,
+  datasetUpToDate: "dataset up-to-date",
+};
+
+async function benchManySources(repeat: number, outDir: string): Promise<{ text: string; correct: boolean }> {
+  const { dir, one } = ensureManyDatabases();
+  const rssFile = path.join(outDir, "time.txt");
+  const loopDir = path.join(outDir, "many-loop");
+  const file = path.join(outDir, "many.parquet");
+  const dataset = path.join(outDir, "many-dataset");
+  const oneOut = path.join(outDir, "many-one.parquet");
+  fs.mkdirSync(loopDir, { recursive: true });
+  const glob = path.join(dir, "*.sqlite");
+  const loop = `for f in '${dir}'/*.sqlite; do '${CLI}' compute --db "$f" --out '${loopDir}'/"$(basename "$f" .sqlite)".parquet --force --quiet || exit 1; done`;
+  const run = (key: ManyKey): Sample => {
+    switch (key) {
+      case "loop":
+        return timed("bash", ["-c", loop], rssFile);
+      case "file":
+        return timed(CLI, ["compute", "--db", glob, "--out", file, "--force", "--quiet"], rssFile);
+      case "dataset":
+        return timed(CLI, ["compute", "--db", glob, "--out", `${dataset}/`, "--force", "--quiet"], rssFile);
+      case "one":
+        return timed(CLI, ["compute", "--db", one, "--out", oneOut, "--force", "--quiet"], rssFile);
+      case "datasetUpToDate":
+        return timed(CLI, ["compute", "--db", glob, "--out", `${dataset}/`, "--quiet"], rssFile);
+    }
+  };
+  const keys: ManyKey[] = ["loop", "one", "file", "dataset", "datasetUpToDate"];
+  const samples = new Map<ManyKey, Sample[]>(keys.map((k) => [k, []]));
+  for (let round = 0; round <= repeat; round++) {
+    for (const key of keys) {
+      const s = run(key);
+      log(`  many ${round === 0 ? "warm-up" : `round ${round}/${repeat}`}: ${MANY_LABELS[key].padEnd(28)} ${s.seconds.toFixed(3)} s  ${s.cpu === null ? "?" : s.cpu.toFixed(2)} s CPU  ${s.rssMB === null ? "?" : s.rssMB.toFixed(0)} MB`);
+      if (round > 0) samples.get(key)!.push(s);
+    }
+  }
+  const same = (await sameRows(`${dataset}/**/*.parquet`, file)) && (await sameRows(file, oneOut)) && (await sameRows(`${loopDir}/*.parquet`, file));
+  const med = (key: ManyKey, f: (s: Sample) => number | null) => {
+    const xs = samples.get(key)!.map(f).filter((x): x is number => x !== null);
+    return xs.length === 0 ? null : median(xs);
+  };
+  const rows: string[][] = [["what", "seconds (median)", "× shell loop", "CPU s (median)", "peak RSS MB"]];
+  const loopSeconds = med("loop", (s) => s.seconds)!;
+  for (const key of keys) {
+    const seconds = med(key, (s) => s.seconds)!;
+    const cpu = med(key, (s) => s.cpu);
+    const rss = Math.max(...samples.get(key)!.map((s) => s.rssMB ?? 0));
+    rows.push([MANY_LABELS[key], seconds.toFixed(3), `${(seconds / loopSeconds).toFixed(2)}×`, cpu === null ? "?" : cpu.toFixed(2), rss === 0 ? "?" : rss.toFixed(0)]);
+  }
+  const datasetSeconds = med("dataset", (s) => s.seconds)!;
+  const text = [
+    `## many sources: ${MANY} databases of ${MANY_OPTIONS.runs} runs (~5,000 embeddings) each`,
+    `median of ${repeat} run(s) after one warm-up; the shell loop's peak RSS is its largest child's`,
+    "",
+    table(rows),
+    "",
+    `${datasetSeconds < loopSeconds ? "PASS" : "FAIL"}  ${MANY} inputs → dataset faster than the shell loop   dataset/loop = ${(datasetSeconds / loopSeconds).toFixed(2)}×`,
+    `note: the dataset, the one file, the shell loop's ${MANY} files and the one database's file ${same ? "hold the same rows" : "DIFFER"}`,
+  ].join("\n");
+  return { text, correct: same };
+}
+
+// ---------------------------------------------------------------------------
 // Main.
 
 function generateChild(arg: string): void {
@@ -695,10 +886,11 @@ async function main(): Promise<number> {
   }
   const repeat = Number(values.repeat);
   if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a positive integer, not ${values.repeat}`);
-  if (values.only !== undefined && !(DB_NAMES as readonly string[]).includes(values.only)) throw new Error(`--only must be one of ${DB_NAMES.join(", ")}, not ${values.only}`);
+  if (values.only !== undefined && values.only !== "many" && !(DB_NAMES as readonly string[]).includes(values.only)) throw new Error(`--only must be one of ${DB_NAMES.join(", ")} or many, not ${values.only}`);
   if (values.cold && values["no-cold"]) throw new Error("--cold and --no-cold contradict each other");
   const cold = !values["no-cold"];
-  const names: DbName[] = values.only ? [values.only as DbName] : values.large ? ["medium", "medium-gen2", "large"] : ["medium", "medium-gen2"];
+  const names: DbName[] = values.only === "many" ? [] : values.only ? [values.only as DbName] : values.large ? ["medium", "medium-gen2", "large"] : ["medium", "medium-gen2"];
+  const many = values.only === undefined || values.only === "many";
 
   log("building (npm run build) …");
   const build = spawnSync("npm", ["run", "build"], { cwd: REPO, encoding: "utf8" });
@@ -711,12 +903,17 @@ async function main(): Promise<number> {
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "panic-drift-bench-out-"));
   activeOutDir = outDir;
   const results: DbResult[] = [];
+  let manyResult: { text: string; correct: boolean } | undefined;
   try {
     for (const name of names) {
       const spec = DATABASES[name];
       const info = await ensureDatabase(spec);
       log(`benchmarking ${name} (${(info.bytes / GB).toFixed(2)} GiB, ${info.embeddingCount} embeddings), repeat ${repeat}${cold ? ", with cold rows" : ""}`);
       results.push(await benchDatabase(spec, info, repeat, cold, outDir));
+    }
+    if (many) {
+      log(`benchmarking many sources, repeat ${repeat}`);
+      manyResult = await benchManySources(repeat, outDir);
     }
   } finally {
     fs.rmSync(outDir, { recursive: true, force: true });
@@ -727,7 +924,8 @@ async function main(): Promise<number> {
   const gen1 = results.find((r) => r.spec.name === "medium");
   const gen2 = results.find((r) => r.spec.name === "medium-gen2");
   if (gen1 && gen2) lines.push(compareGenerations(gen1, gen2), "");
-  const ok = results.every((r) => r.correct);
+  if (manyResult !== undefined) lines.push(manyResult.text, "");
+  const ok = results.every((r) => r.correct) && manyResult?.correct !== false;
   lines.push(ok ? "correctness: PASS on every database (missed targets are reported, not failures)" : "correctness: FAIL: panic-drift's output differs from the numpy baseline (see above)");
   process.stdout.write(`${lines.join("\n")}\n`);
   return ok ? 0 : 1;
