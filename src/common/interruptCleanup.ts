@@ -36,9 +36,9 @@ export function runInterruptCleanup(): void {
  * What a run stopped through its AbortSignal rejects with: exit 143 when the
  * reason is "SIGTERM", else 130 (as shells report SIGINT).
  */
-export function interruptedError(signal: AbortSignal): PanicDriftError {
+export function interruptedError(signal: AbortSignal, outcome = "the output was left as it was"): PanicDriftError {
   const terminated = signal.reason === "SIGTERM";
-  return new PanicDriftError(terminated ? "TERMINATED" : "INTERRUPTED", `${terminated ? "terminated" : "interrupted"}: the output was left as it was`);
+  return new PanicDriftError(terminated ? "TERMINATED" : "INTERRUPTED", `${terminated ? "terminated" : "interrupted"}: ${outcome}`);
 }
 
 /** Throws `interruptedError` once `signal` is aborted. */

@@ -42,7 +42,9 @@ export async function computeDrift(options: ComputeOptions, hooks: ComputeHooks 
     return await compute(options, hooks);
   } catch (error) {
     // Stopped on purpose: whatever failed on the way out (DuckDB interrupted, the embedder killed) is that.
-    throw signal?.aborted === true ? interruptedError(signal) : error;
+    if (signal?.aborted !== true) throw error;
+    // A dataset's files are replaced one by one: some may be new already.
+    throw layoutOf(options) === "dataset" ? interruptedError(signal, "each file of the dataset is whole and holds its runs once; the next run finishes the update") : interruptedError(signal);
   }
 }
 
@@ -54,7 +56,7 @@ async function compute(given: ComputeOptions, hooks: ComputeHooks): Promise<Comp
   if (reference !== "prompt" && (given.promptVectors !== undefined || given.embed !== undefined)) {
     throw usageError(`--reference ${reference} measures against the runs' own embeddings: --prompt-vectors and --embed-* do not apply`);
   }
-  const layout = given.layout ?? (given.out !== undefined && isDirectoryPath(given.out) ? "dataset" : "file");
+  const layout = layoutOf(given);
   const paths = typeof given.db === "string" ? [given.db] : sourcePaths(given.db);
   if (paths.length === 0) throw usageError("missing --db FILE (or set DATABASE_PATH)");
   if (given.shard !== undefined && layout !== "dataset") throw usageError("--shard writes its share of a dataset: give --out DIR/ (a directory)");
@@ -101,6 +103,11 @@ async function compute(given: ComputeOptions, hooks: ComputeHooks): Promise<Comp
     if (early !== undefined && !early.taken) void stopReaderThreads(early.readers);
     lock?.release();
   }
+}
+
+/** `file` or `dataset`: as given, else a dataset when --out is a directory. */
+function layoutOf(options: ComputeOptions): "file" | "dataset" {
+  return options.layout ?? (options.out !== undefined && isDirectoryPath(options.out) ? "dataset" : "file");
 }
 
 /** An existing directory, or a path written as one (ending in `/`). */

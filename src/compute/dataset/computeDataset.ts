@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync } from "node:f
 import { dirname, join } from "node:path";
 import { PanicDriftError } from "../../common/errors.js";
 import { throwIfInterrupted } from "../../common/interruptCleanup.js";
+import { processAlive } from "../../common/processAlive.js";
 import { addRunTally, dimensionMismatchMessages, emptyTally, missingReferenceMessages, parseRunTallies, runTalliesJson, type DriftTally, type RunTally } from "../../kernel/driftTally.js";
 import { referenceCachePath, referenceCachePolicy } from "../../reference/referenceCacheFile.js";
 import { resultJson, settingsKeyValue, type CacheSettings } from "../../sink/cacheMetadata.js";
@@ -28,7 +29,7 @@ import { inputFingerprint } from "../../sources/inputFingerprint.js";
 import { runRecordDigest, type SnapshotState } from "../../sources/snapshotState.js";
 import { baseSettings, currentReferenceDigest, type ComputeHooks, type ComputeResult, type SourceCounts } from "../plan.js";
 import { planUpdate } from "../update/updatePlan.js";
-import { framePolicy, refuseEmptyFilters, refuseUnmatchedRuns, singlePlan, workDirectory, type SeveralPlan } from "../several/severalPlan.js";
+import { framePolicy, refuseEmptyFilters, refuseUnmatchedRuns, removeStaleWorkDirectories, singlePlan, workDirectory, type SeveralPlan } from "../several/severalPlan.js";
 import { computeFrames, type FrameTask } from "../several/sourceFrames.js";
 import { takeInventory, type SourceInventory } from "../several/sourceInventory.js";
 import { planParts } from "./datasetPlan.js";
@@ -64,7 +65,10 @@ export async function computeDataset(plan: SeveralPlan, hooks: ComputeHooks): Pr
     ...baseSettings(singlePlan(plan, plan.paths[0]!, dir), currentReferenceDigest({ ...options, db: plan.paths[0]! }, cacheOf)),
   });
   const quick = options.force === true ? undefined : upToDate(plan, shard, settingsQuietly(settings));
-  if (quick !== undefined) return quick;
+  if (quick !== undefined) {
+    removeStaleWorkDirectories(dir);
+    return quick;
+  }
   refuseForeignDirectory(plan);
   prepareDataset(dir);
   if (options.embed !== undefined) guardOutput(referenceCachePath(cacheOf), referenceCachePolicy(plan.inputs, options.overwrite === true), { place: false });
@@ -405,10 +409,21 @@ function removeOtherShards(dir: string, shard: Shard): void {
   for (const { shard: other } of readAllManifests(dir)) if (shardTag(other) !== shardTag(shard)) rmSync(manifestPath(dir, other), { force: true });
 }
 
-/** This shard's part files the manifest does not list: left by a run that was killed before writing it. */
+/**
+ * This shard's part files the manifest does not list, and its part files'
+ * temporary files: left by a run that was killed before writing its manifest
+ * (or while writing a file).
+ */
 function removeOrphans(dir: string, shard: Shard, manifest: Manifest | undefined): void {
   const listed = new Set((manifest?.files ?? []).map((f) => f.name));
   for (const part of listParts(dir)) {
     if (shardTag(part.shard) === shardTag(shard) && !listed.has(part.name)) rmSync(join(dir, part.name), { force: true });
+  }
+  const temporary = new RegExp(`^\\.part-${shardTag(shard)}-\\d+\\.parquet\\.tmp-(\\d+)-`);
+  for (const partition of readdirSync(dir).filter((n) => n.startsWith("experiment_id="))) {
+    for (const name of readdirSync(join(dir, partition))) {
+      const pid = temporary.exec(name)?.[1];
+      if (pid !== undefined && !processAlive(Number(pid))) rmSync(join(dir, partition, name), { force: true });
+    }
   }
 }

@@ -8,7 +8,7 @@ import { guardOutput } from "../../sink/outputGuard.js";
 import { OutputLock } from "../../sink/outputLock.js";
 import { inputFingerprint } from "../../sources/inputFingerprint.js";
 import { baseSettings, currentReferenceDigest, upToDateResult, type ComputeHooks, type ComputeResult, type SourceCounts } from "../plan.js";
-import { framePolicy, refuseEmptyFilters, refuseUnmatchedRuns, singlePlan, workDirectory, type SeveralPlan } from "./severalPlan.js";
+import { framePolicy, refuseEmptyFilters, refuseUnmatchedRuns, removeStaleWorkDirectories, singlePlan, workDirectory, type SeveralPlan } from "./severalPlan.js";
 import { addResults, computeFrames, type FrameTask } from "./sourceFrames.js";
 import { takeInventory } from "./sourceInventory.js";
 
@@ -34,7 +34,10 @@ export async function computeSeveral(plan: SeveralPlan, hooks: ComputeHooks): Pr
     input_fingerprint: fingerprints(),
   });
   let found = options.force === true ? undefined : readCacheMetadata(output);
-  if (found !== undefined && settingsMatchQuietly(found, settingsNow)) return upToDate(found, output, metric, plan.started);
+  if (found !== undefined && settingsMatchQuietly(found, settingsNow)) {
+    removeStaleWorkDirectories(output);
+    return upToDate(found, output, metric, plan.started);
+  }
   guardOutput(output, framePolicy(plan), { place: false });
   if (options.embed !== undefined) guardOutput(referenceCachePath(output), referenceCachePolicy(plan.inputs, options.overwrite === true), { place: false });
   const lock = await OutputLock.acquire(output, options.wait ?? 0, hooks.signal);

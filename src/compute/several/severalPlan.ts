@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { PanicDriftError } from "../../common/errors.js";
 import { onInterrupt } from "../../common/interruptCleanup.js";
+import { processAlive } from "../../common/processAlive.js";
 import type { Metric } from "../../kernel/metric.js";
 import type { ReferenceMode } from "../../kernel/referenceMode.js";
 import type { ProtectedInput } from "../../sink/outputGuard.js";
@@ -55,6 +56,7 @@ export function refuseEmptyFilters(plan: SeveralPlan, rows: number): void {
 
 /** A directory of the run's own beside `output` (same disk), removed at the end or on a signal. */
 export function workDirectory(output: string): { path: string; remove(): void } {
+  removeStaleWorkDirectories(output);
   let path: string;
   try {
     path = mkdtempSync(join(dirname(output), `.${basename(output)}.work-${process.pid}-`));
@@ -71,3 +73,18 @@ export function workDirectory(output: string): { path: string; remove(): void } 
   };
 }
 
+
+/** Work directories of runs that were killed (-9: nothing of theirs ran) while writing `output` (also when it is now up to date). */
+export function removeStaleWorkDirectories(output: string): void {
+  const prefix = `.${basename(output)}.work-`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(output)).filter((name) => name.startsWith(prefix));
+  } catch {
+    return; // a missing directory is reported when the work directory is made
+  }
+  for (const name of names) {
+    const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
+    if (!processAlive(pid)) rmSync(join(dirname(output), name), { recursive: true, force: true });
+  }
+}

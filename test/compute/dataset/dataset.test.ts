@@ -176,6 +176,36 @@ describe("a dataset of several inputs", () => {
     expect(reads).toBeGreaterThan(0);
   }, 180_000);
 
+  it("a run killed (-9) at any moment leaves no duplicate; the next run cleans up after it and equals a fresh compute", async () => {
+    const { a, b, c, e, dir } = inputs();
+    const out = join(dir, "drift");
+    const fresh = join(dir, "fresh.parquet");
+    await computeDrift({ db: [a, b, c, e], out: fresh });
+    for (const delay of [300, 900, 1500, 2100, 2700]) {
+      const run = spawnCli(["compute", "--db", a, "--db", b, "--db", c, "--db", e, "--out", `${out}/`, "--force"]);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      run.child.kill("SIGKILL");
+      await run.done;
+      const [found] = await duck(
+        `SELECT (SELECT count(*) FROM (SELECT run_id FROM read_parquet('${out}/**/part-*.parquet', filename = true) GROUP BY run_id HAVING count(DISTINCT filename) > 1))::INTEGER AS split`,
+      ).catch(() => [{ split: 0 }]);
+      expect(found).toEqual({ split: 0 });
+      const again = await computeDrift({ db: [a, b, c, e], out: `${out}/` });
+      expect(again.rows).toBeGreaterThan(0);
+      expect(await compareTables(datasetScan(out), fileScan(fresh))).toMatchObject({ onlyA: 0, onlyB: 0 });
+      const leftovers = [...readdirSync(dir).filter((n) => n.includes(".work-")), ...[...parts(out).keys()].filter((n) => n.includes(".tmp-"))];
+      expect(leftovers).toEqual([]);
+    }
+  }, 180_000);
+
+  it("stopped by a signal, it says what a dataset is left as", async () => {
+    const { a, b, dir } = inputs();
+    const controller = new AbortController();
+    const running = computeDrift({ db: [a, b], out: join(dir, "drift") + "/" }, { signal: controller.signal, onProgress: () => { controller.abort("SIGTERM"); } });
+    await expect(running).rejects.toMatchObject({ code: "TERMINATED", message: expect.stringMatching(/^terminated: each file of the dataset is whole and holds its runs once; the next run finishes the update$/) as unknown });
+    expect(readdirSync(dir).filter((n) => n.includes(".work-"))).toEqual([]);
+  }, 60_000);
+
   it("one set of settings per dataset: another metric is an error unless --force", async () => {
     const { a, dir } = inputs();
     const out = join(dir, "drift") + "/";
