@@ -64,9 +64,10 @@ export class FrameFiles {
     }
   }
 
-  /** Loads `frames`; `groups` gives each run's group (runs left out of it are dropped). */
+  /** Loads `frames` (in place of what was loaded before); `groups` gives each run's group (runs left out of it are dropped). */
   async load(frames: readonly string[], groups: ReadonlyMap<string, number>, signal?: AbortSignal): Promise<void> {
     await this.run(signal, async () => {
+      await this.connection.run("DROP TABLE IF EXISTS panic_drift_rows; DROP TABLE IF EXISTS panic_drift_groups");
       await this.connection.run("CREATE TABLE panic_drift_groups (run_id VARCHAR NOT NULL, grp INTEGER NOT NULL)");
       const appender = await this.connection.createAppender("panic_drift_groups");
       try {

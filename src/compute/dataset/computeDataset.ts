@@ -166,7 +166,16 @@ export async function computeDataset(plan: SeveralPlan, hooks: ComputeHooks): Pr
     const { FrameFiles } = await import("../../sink/frameFiles.js");
     const files = await FrameFiles.open(work.path);
     try {
-      await files.load(frames.map((f) => f.task.frame), new Map(writes.flatMap((w) => w.runs.map((r) => [r, w.group] as const))), signal);
+      // One input's rows at a time (memory is bounded by the largest input's share), each row loaded once.
+      const writeAll = async (batch: readonly (typeof writes)[number][]) => {
+        for (const [i] of sources.entries()) {
+          const mine = batch.filter((w) => w.input === i);
+          if (mine.length === 0) continue;
+          const frame = frames.find((f) => f.task.input === sources[i]);
+          await files.load(frame === undefined ? [] : [frame.task.frame], new Map(mine.flatMap((w) => w.runs.map((r) => [r, w.group] as const))), signal);
+          for (const w of mine) await writeOne(w);
+        }
+      };
       const writeOne = async (w: (typeof writes)[number]) => {
         throwIfInterrupted(signal);
         const input = sources[w.input]!;
@@ -179,10 +188,10 @@ export async function computeDataset(plan: SeveralPlan, hooks: ComputeHooks): Pr
         const stamp = fileStamp(join(dir, w.name))!;
         written.push({ name: w.name, ...stamp, source: w.input, runs, tallies: runTalliesJson(indexed(tallies)) });
       };
-      for (const w of writes.slice(0, rewrites)) await writeOne(w);
+      await writeAll(writes.slice(0, rewrites));
       // An input no longer given: its files go (the dataset is what the inputs hold).
       for (const name of gone) rmSync(join(dir, name), { force: true });
-      for (const w of writes.slice(rewrites)) await writeOne(w);
+      await writeAll(writes.slice(rewrites));
     } finally {
       files.close();
     }
