@@ -65,6 +65,9 @@ async function compute(given: ComputeOptions, hooks: ComputeHooks): Promise<Comp
     if (given.out === undefined) throw usageError("several inputs go to one output: give --out FILE.parquet, or --out DIR/ for a dataset");
     const several = { options: given, paths, metric, reference, excluded, started, output: resolve(given.out), inputs: [...paths.flatMap((path) => inputFiles(path)), ...vectorsFile] };
     if (layout === "dataset") {
+      const { quickDatasetCheck } = await import("./dataset/datasetUpToDate.js");
+      const upToDate = quickDatasetCheck(several);
+      if (upToDate !== undefined) return upToDate;
       const { computeDataset } = await import("./dataset/computeDataset.js");
       return await computeDataset(several, hooks);
     }

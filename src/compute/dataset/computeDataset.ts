@@ -25,14 +25,14 @@ import {
 } from "../../sink/datasetFiles.js";
 import { guardOutput } from "../../sink/outputGuard.js";
 import { OutputLock } from "../../sink/outputLock.js";
-import { inputFingerprint } from "../../sources/inputFingerprint.js";
 import { runRecordDigest, type SnapshotState } from "../../sources/snapshotState.js";
-import { baseSettings, currentReferenceDigest, type ComputeHooks, type ComputeResult, type SourceCounts } from "../plan.js";
+import { type ComputeHooks, type ComputeResult, type SourceCounts } from "../plan.js";
 import { planUpdate } from "../update/updatePlan.js";
-import { framePolicy, refuseEmptyFilters, refuseUnmatchedRuns, removeStaleWorkDirectories, singlePlan, workDirectory, type SeveralPlan } from "../several/severalPlan.js";
+import { framePolicy, refuseEmptyFilters, refuseUnmatchedRuns, singlePlan, workDirectory, type SeveralPlan } from "../several/severalPlan.js";
 import { computeFrames, type FrameTask } from "../several/sourceFrames.js";
 import { takeInventory, type SourceInventory } from "../several/sourceInventory.js";
 import { planParts } from "./datasetPlan.js";
+import { datasetSettings, sameSettings, upToDate } from "./datasetUpToDate.js";
 import { shardOf } from "./shard.js";
 
 /** What an update learned of one input while it was open. */
@@ -61,14 +61,7 @@ export async function computeDataset(plan: SeveralPlan, hooks: ComputeHooks): Pr
   // Beside the directory, not in it: DuckDB's `DIR/**/*.parquet` would read any parquet file inside (see also the work directory below).
   const cacheOf = dir;
   refuseInputDirectory(plan);
-  const settings = (): Record<string, string> => ({
-    ...baseSettings(singlePlan(plan, plan.paths[0]!, dir), currentReferenceDigest({ ...options, db: plan.paths[0]! }, cacheOf)),
-  });
-  const quick = options.force === true ? undefined : upToDate(plan, shard, settingsQuietly(settings));
-  if (quick !== undefined) {
-    removeStaleWorkDirectories(dir);
-    return quick;
-  }
+  const settings = () => datasetSettings(plan);
   refuseForeignDirectory(plan);
   prepareDataset(dir);
   if (options.embed !== undefined) guardOutput(referenceCachePath(cacheOf), referenceCachePolicy(plan.inputs, options.overwrite === true), { place: false });
@@ -93,18 +86,18 @@ export async function computeDataset(plan: SeveralPlan, hooks: ComputeHooks): Pr
       signal,
       examine: (source, inventory) => {
         const mine = inventory.runs.filter((run) => shardOf(run.run_id, shard.count) === shard.index);
-        const before = manifest?.sources.findIndex((s) => s.path === inventory.path) ?? -1;
-        const previous = before < 0 ? undefined : { source: manifest!.sources[before]!, files: manifest!.files.filter((f) => f.source === before) };
+        const index = manifest?.sources.findIndex((s) => s.path === inventory.path) ?? -1;
+        const previous = index < 0 ? undefined : { source: manifest!.sources[index]!, files: manifest!.files.filter((f) => f.source === index) };
         const mineIds = new Set(mine.map((run) => run.run_id));
-        const state = source.ordered ? source.snapshotState?.() : undefined;
+        const clean = options.force !== true && previous !== undefined && previous.source.fingerprint === JSON.stringify(inventory.fingerprint);
+        // What changed since the manifest, when the input can tell (one pass over its indexes, which also gives the state now).
+        const before = !clean && options.force !== true && previous?.source.embeddings != null && source.ordered ? previousState(previous.files, previous.source.embeddings) : undefined;
+        const changes = before === undefined ? undefined : source.snapshotChanges?.(before.state);
+        const state = changes?.state ?? (source.ordered ? source.snapshotState?.() : undefined);
         const stateOf = new Map((state?.runs ?? []).map((signature) => [signature[0], signature]));
         const signatures = new Map<string, RunSignature>(mine.map((run) => [run.run_id, stateOf.get(run.run_id) ?? [run.run_id, 0, 0, runRecordDigest(run)]]));
-        let recompute: ReadonlySet<string> | "all" = "all";
-        if (options.force === true) recompute = "all";
-        else if (previous !== undefined && previous.source.fingerprint === JSON.stringify(inventory.fingerprint)) recompute = new Set();
-        else if (previous?.source.embeddings != null && state !== undefined && source.snapshotChanges !== undefined) {
-          const before = previousState(previous.files, previous.source.embeddings);
-          const changes = source.snapshotChanges(before.state);
+        let recompute: ReadonlySet<string> | "all" = clean ? new Set() : "all";
+        if (before !== undefined && changes !== undefined) {
           const ours = { ...changes, state: { ...changes.state, runs: changes.state.runs.filter(([id]) => mineIds.has(id)) } };
           const planned = planUpdate(before.state, before.tallies, ours);
           if (!("full" in planned)) recompute = planned.recompute;
@@ -315,51 +308,6 @@ function partMetadata(settings: Record<string, string>, input: SourceInventory, 
 
 function partPolicy(plan: SeveralPlan) {
   return { ...framePolicy(plan), label: "the part file" } as const;
-}
-
-/** Settings equal, the fingerprint and source aside (they are per input). */
-function sameSettings(a: Record<string, string>, b: Record<string, string>): boolean {
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  return [...keys].every((k) => a[k] === b[k]);
-}
-
-function settingsQuietly(settings: () => Record<string, string>): Record<string, string> | undefined {
-  try {
-    return settings();
-  } catch {
-    return undefined;
-  }
-}
-
-/** The up-to-date result when this shard's manifest matches the settings, every input's fingerprint and every file. */
-function upToDate(plan: SeveralPlan, shard: Shard, settings: Record<string, string> | undefined): ComputeResult | undefined {
-  if (settings === undefined) return undefined;
-  const manifest = readManifest(plan.output, shard);
-  if (manifest === undefined || !sameSettings(manifest.settings, settings)) return undefined;
-  if (manifest.sources.length !== plan.paths.length) return undefined;
-  for (const [i, path] of plan.paths.entries()) {
-    const source = manifest.sources[i]!;
-    if (source.path !== path) return undefined;
-    try {
-      if (source.fingerprint !== JSON.stringify(inputFingerprint(path))) return undefined;
-    } catch {
-      return undefined;
-    }
-  }
-  if (!manifest.files.every((file) => fileUnchanged(plan.output, file))) return undefined;
-  const { result } = manifest;
-  return {
-    status: "up-to-date",
-    output: plan.output,
-    rows: result.rows,
-    rows_with_drift: result.rows_with_drift,
-    null_reasons: result.null_reasons,
-    metric: plan.metric,
-    warnings: result.warnings,
-    seconds: (performance.now() - plan.started) / 1000,
-    sources: manifest.sourceCounts.map((c) => ({ ...c, status: "kept" as const })),
-    files: { written: 0, kept: manifest.files.length, removed: 0 },
-  };
 }
 
 /** --out is one of the inputs (an export directory): refused, --overwrite or not. */
