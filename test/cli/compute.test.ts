@@ -292,7 +292,7 @@ describe("bad input: one line on stderr, exit 1, nothing lost", () => {
     ["malformed --prompt-vectors", () => ["--db", clean, "--prompt-vectors", file("pv.json", "[{")], /pv\.json/],
     ["--prompt-vectors missing", () => ["--db", clean, "--prompt-vectors", join(dir, "nope.json")], /nope\.json/],
     ["output directory missing", () => ["--db", clean, "--out", join(dir, "no-such-dir", "o.parquet")], /output directory .*no-such-dir does not exist/],
-    ["output is a directory", () => ["--db", clean, "--out", dir], /output .* is a directory/],
+    ["output is a directory panic-drift did not make", () => ["--db", clean, "--out", dir], /--out .* is a directory panic-drift did not make .*--overwrite/],
     ["output is the database", () => ["--db", clean, "--out", clean], /--out .*clean\.sqlite is the database .*clean\.sqlite: writing it would destroy it/],
   ];
 
