@@ -1,8 +1,6 @@
-import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { PanicDriftError } from "../../common/errors.js";
 import { throwIfInterrupted } from "../../common/interruptCleanup.js";
-import { processAlive } from "../../common/processAlive.js";
 import { addRunTally, dimensionMismatchMessages, emptyTally, missingReferenceMessages, parseRunTallies, runTalliesJson, type DriftTally, type RunTally } from "../../kernel/driftTally.js";
 import { referenceCachePath, referenceCachePolicy } from "../../reference/referenceCacheFile.js";
 import { resultJson, settingsKeyValue, type CacheSettings } from "../../sink/cacheMetadata.js";
@@ -13,10 +11,8 @@ import {
   manifestPath,
   partFileName,
   prepareDataset,
-  readAllManifests,
   readManifest,
   shardTag,
-  STATE_DIRECTORY,
   writeManifest,
   type Manifest,
   type ManifestFile,
@@ -32,6 +28,7 @@ import { framePolicy, refuseEmptyFilters, refuseUnmatchedRuns, singlePlan, workD
 import { computeFrames, type FrameTask } from "../several/sourceFrames.js";
 import { takeInventory, type SourceInventory } from "../several/sourceInventory.js";
 import { planParts } from "./datasetPlan.js";
+import { refuseForeignDirectory, refuseInputDirectory, refuseOtherSettings, removeOrphans, removeOtherShards } from "./datasetGuards.js";
 import { datasetSettings, sameSettings, upToDate } from "./datasetUpToDate.js";
 import { shardOf } from "./shard.js";
 
@@ -308,79 +305,4 @@ function partMetadata(settings: Record<string, string>, input: SourceInventory, 
 
 function partPolicy(plan: SeveralPlan) {
   return { ...framePolicy(plan), label: "the part file" } as const;
-}
-
-/** --out is one of the inputs (an export directory): refused, --overwrite or not. */
-function refuseInputDirectory(plan: SeveralPlan): void {
-  const real = (path: string) => {
-    try {
-      return realpathSync(path);
-    } catch {
-      return path;
-    }
-  };
-  const out = real(plan.output);
-  const input = plan.paths.find((path) => real(path) === out);
-  if (input !== undefined) throw new PanicDriftError("OUTPUT_IS_INPUT", `--out ${plan.output} is the input ${input}: choose another --out (a dataset is a directory of its own)`);
-}
-
-/** A directory with files in it that is not a dataset panic-drift made: only with --overwrite. */
-function refuseForeignDirectory(plan: SeveralPlan): void {
-  const dir = plan.output;
-  if (plan.options.overwrite === true || !existsSync(dir) || existsSync(join(dir, STATE_DIRECTORY))) return;
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return; // a file: prepareDataset reports it
-  }
-  if (names.length > 0) {
-    throw new PanicDriftError("OUTPUT_FOREIGN", `--out ${dir} is a directory panic-drift did not make (it holds ${names.length} entries and no ${STATE_DIRECTORY}/): choose an empty or new directory, or pass --overwrite to write the dataset into it`);
-  }
-}
-
-/** The dataset's other shards were made with other settings, or by another shard count. */
-function refuseOtherSettings(plan: SeveralPlan, shard: Shard, settings: Record<string, string>, own: Manifest | undefined): void {
-  const others = readAllManifests(plan.output).filter((m) => shardTag(m.shard) !== shardTag(shard));
-  const otherCount = others.find((m) => m.shard.count !== shard.count);
-  if (otherCount !== undefined && !(plan.options.force === true && shard.count === 1)) {
-    throw new PanicDriftError(
-      "DATASET_SETTINGS_DIFFER",
-      `--out ${plan.output} holds shard ${otherCount.shard.index}/${otherCount.shard.count} of a dataset cut into ${otherCount.shard.count}, not ${shard.count}: use --shard i/${otherCount.shard.count}, or recompute it whole without --shard and with --force`,
-    );
-  }
-  if (plan.options.force === true) return;
-  const differs = [...(own === undefined ? [] : [{ shard, manifest: own }]), ...others].find((m) => !sameSettings(m.manifest.settings, settings));
-  if (differs !== undefined) {
-    const keys = Object.keys(settings).filter((k) => k !== "tool_version" && differs.manifest.settings[k] !== settings[k]);
-    throw new PanicDriftError(
-      "DATASET_SETTINGS_DIFFER",
-      `--out ${plan.output} was computed with other settings (${keys.join(", ") || "tool version"}) than this run: the settings are one for the whole dataset; pass --force to compute it again with these, or choose another --out`,
-    );
-  }
-}
-
-/** --force without --shard: the whole dataset is this run's; other shards' files and manifests go. */
-function removeOtherShards(dir: string, shard: Shard): void {
-  for (const part of listParts(dir)) if (shardTag(part.shard) !== shardTag(shard)) rmSync(join(dir, part.name), { force: true });
-  for (const { shard: other } of readAllManifests(dir)) if (shardTag(other) !== shardTag(shard)) rmSync(manifestPath(dir, other), { force: true });
-}
-
-/**
- * This shard's part files the manifest does not list, and its part files'
- * temporary files: left by a run that was killed before writing its manifest
- * (or while writing a file).
- */
-function removeOrphans(dir: string, shard: Shard, manifest: Manifest | undefined): void {
-  const listed = new Set((manifest?.files ?? []).map((f) => f.name));
-  for (const part of listParts(dir)) {
-    if (shardTag(part.shard) === shardTag(shard) && !listed.has(part.name)) rmSync(join(dir, part.name), { force: true });
-  }
-  const temporary = new RegExp(`^\\.part-${shardTag(shard)}-\\d+\\.parquet\\.tmp-(\\d+)-`);
-  for (const partition of readdirSync(dir).filter((n) => n.startsWith("experiment_id="))) {
-    for (const name of readdirSync(join(dir, partition))) {
-      const pid = temporary.exec(name)?.[1];
-      if (pid !== undefined && !processAlive(Number(pid))) rmSync(join(dir, partition, name), { force: true });
-    }
-  }
 }
