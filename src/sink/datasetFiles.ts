@@ -100,6 +100,8 @@ export interface Manifest {
   /** The settings every part file records (source and fingerprint aside). */
   readonly settings: Record<string, string>;
   readonly sources: ManifestSource[];
+  /** Inputs left out as byte-identical copies of a source (absolute path, fingerprint JSON): still watched by the up-to-date check. */
+  readonly copies?: { path: string; fingerprint: string }[];
   readonly files: ManifestFile[];
   /** What an up-to-date run reports. */
   readonly result: { rows: number; rows_with_drift: number; null_reasons: Record<string, number>; warnings: string[] };

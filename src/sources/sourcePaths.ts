@@ -39,6 +39,16 @@ export function sourcePaths(values: readonly string[], cwd = process.cwd()): str
   });
 }
 
+/**
+ * How an input is known in what a compute records of it (a dataset's
+ * manifest, a file's fingerprint list): its absolute path, so that
+ * `--db runs/a.sqlite`, `--db ./runs/a.sqlite` and a glob that finds it name
+ * one input, whatever the working directory.
+ */
+export function sourceKey(path: string): string {
+  return resolve(path);
+}
+
 /** A regular file or a directory (what a glob may name as an input). */
 function isSource(path: string): boolean {
   try {

@@ -22,6 +22,7 @@ import {
 import { guardOutput } from "../../sink/outputGuard.js";
 import { OutputLock } from "../../sink/outputLock.js";
 import { runRecordDigest, type SnapshotState } from "../../sources/snapshotState.js";
+import { sourceKey } from "../../sources/sourcePaths.js";
 import { type ComputeHooks, type ComputeResult, type SourceCounts } from "../plan.js";
 import { planUpdate } from "../update/updatePlan.js";
 import { framePolicy, refuseEmptyFilters, refuseUnmatchedRuns, singlePlan, workDirectory, type SeveralPlan } from "../several/severalPlan.js";
@@ -77,13 +78,13 @@ export async function computeDataset(plan: SeveralPlan, hooks: ComputeHooks): Pr
 
     // Each input, while open: its runs of this shard, and which changed since the manifest.
     const examined = new Map<string, Examined>();
-    const { sources, warnings } = await takeInventory(plan.paths, {
+    const { sources, copies, warnings } = await takeInventory(plan.paths, {
       immutable: options.immutable === true,
       filters: options.filters ?? {},
       signal,
       examine: (source, inventory) => {
         const mine = inventory.runs.filter((run) => shardOf(run.run_id, shard.count) === shard.index);
-        const index = manifest?.sources.findIndex((s) => s.path === inventory.path) ?? -1;
+        const index = manifest?.sources.findIndex((s) => s.path === sourceKey(inventory.path)) ?? -1;
         const previous = index < 0 ? undefined : { source: manifest!.sources[index]!, files: manifest!.files.filter((f) => f.source === index) };
         const mineIds = new Set(mine.map((run) => run.run_id));
         const clean = options.force !== true && previous !== undefined && previous.source.fingerprint === JSON.stringify(inventory.fingerprint);
@@ -108,13 +109,13 @@ export async function computeDataset(plan: SeveralPlan, hooks: ComputeHooks): Pr
     // Which files stay, which are written, which go.
     const previousFiles = manifest?.files ?? [];
     const plans = sources.map((input) => {
-      const before = manifest?.sources.findIndex((s) => s.path === input.path) ?? -1;
+      const before = manifest?.sources.findIndex((s) => s.path === sourceKey(input.path)) ?? -1;
       const files = previousFiles.filter((f) => f.source === before);
       const { recompute, signatures } = examined.get(input.path)!;
       const current = input.runs.filter((run) => signatures.has(run.run_id)).map((run) => ({ runId: run.run_id, experimentId: run.experiment_id }));
       return planParts(files, (file) => fileUnchanged(dir, file), current, recompute, options.runsPerFile);
     });
-    const gone = previousFiles.filter((f) => !sources.some((input) => input.path === manifest!.sources[f.source]?.path)).map((f) => f.name);
+    const gone = previousFiles.filter((f) => !sources.some((input) => sourceKey(input.path) === manifest!.sources[f.source]?.path)).map((f) => f.name);
     let sequence = Math.max(0, ...listParts(dir).filter((p) => shardTag(p.shard) === shardTag(shard)).map((p) => p.sequence));
     const writes: { name: string; input: number; runs: string[]; group: number }[] = [];
     plans.forEach((parts, input) => {
@@ -215,11 +216,12 @@ export async function computeDataset(plan: SeveralPlan, hooks: ComputeHooks): Pr
       shard: [shard.index, shard.count],
       settings: now,
       sources: sources.map((input) => ({
-        path: input.path,
+        path: sourceKey(input.path),
         description: input.description,
         fingerprint: JSON.stringify(input.fingerprint),
         embeddings: examined.get(input.path)!.embeddings,
       })),
+      copies: copies.map((copy) => ({ path: sourceKey(copy.path), fingerprint: JSON.stringify(copy.fingerprint) })),
       files: allFiles,
       result: { rows: sum.rows, rows_with_drift: sum.rows_with_drift, null_reasons: sum.null_reasons, warnings: allWarnings },
       sourceCounts: counts.map(({ path, runs, rows, rows_with_drift }) => ({ path, runs, rows, rows_with_drift })),

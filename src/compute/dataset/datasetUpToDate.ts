@@ -2,6 +2,7 @@
 import { currentReferenceDigest, baseSettings, type ComputeResult } from "../plan.js";
 import { fileUnchanged, readManifest, type Shard } from "../../sink/datasetFiles.js";
 import { inputFingerprint } from "../../sources/inputFingerprint.js";
+import { sourceKey } from "../../sources/sourcePaths.js";
 import { removeStaleWorkDirectories, singlePlan, type SeveralPlan } from "../several/severalPlan.js";
 
 /** The dataset's settings now (the reference digest over the files as they are, the reference cache beside the directory included). */
@@ -36,12 +37,14 @@ export function upToDate(plan: SeveralPlan, shard: Shard, settings: Record<strin
   if (settings === undefined) return undefined;
   const manifest = readManifest(plan.output, shard);
   if (manifest === undefined || !sameSettings(manifest.settings, settings)) return undefined;
-  if (manifest.sources.length !== plan.paths.length) return undefined;
-  for (const [i, path] of plan.paths.entries()) {
-    const source = manifest.sources[i]!;
-    if (source.path !== path) return undefined;
+  // The same inputs (by absolute path, in any order, copies included), each as it was.
+  const recorded = new Map([...manifest.sources, ...(manifest.copies ?? [])].map((source) => [source.path, source.fingerprint]));
+  if (recorded.size !== plan.paths.length) return undefined;
+  for (const path of plan.paths) {
+    const fingerprint = recorded.get(sourceKey(path));
+    if (fingerprint === undefined) return undefined;
     try {
-      if (source.fingerprint !== JSON.stringify(inputFingerprint(path))) return undefined;
+      if (fingerprint !== JSON.stringify(inputFingerprint(path))) return undefined;
     } catch {
       return undefined;
     }

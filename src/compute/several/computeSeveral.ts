@@ -7,6 +7,7 @@ import { readCacheMetadata, resultJson, settingsKeyValue, settingsMatch, type Ca
 import { guardOutput } from "../../sink/outputGuard.js";
 import { OutputLock } from "../../sink/outputLock.js";
 import { inputFingerprint } from "../../sources/inputFingerprint.js";
+import { sourceKey } from "../../sources/sourcePaths.js";
 import { baseSettings, currentReferenceDigest, upToDateResult, type ComputeHooks, type ComputeResult, type SourceCounts } from "../plan.js";
 import { framePolicy, refuseEmptyFilters, refuseUnmatchedRuns, removeStaleWorkDirectories, singlePlan, workDirectory, type SeveralPlan } from "./severalPlan.js";
 import { addResults, computeFrames, type FrameTask } from "./sourceFrames.js";
@@ -27,7 +28,7 @@ const SOURCES_KEY = "panic_drift.sources";
  */
 export async function computeSeveral(plan: SeveralPlan, hooks: ComputeHooks): Promise<ComputeResult> {
   const { options, output, metric } = plan;
-  const fingerprints = () => JSON.stringify(plan.paths.map((path) => [path, inputFingerprint(path)]));
+  const fingerprints = () => fingerprintList(plan.paths.map((path) => [path, inputFingerprint(path)]));
   const settingsNow = (): CacheSettings => ({
     ...baseSettings(singlePlan(plan, plan.paths[0]!, output), currentReferenceDigest({ ...options, db: plan.paths[0]! }, output)),
     source: SEVERAL_SOURCES,
@@ -50,7 +51,7 @@ export async function computeSeveral(plan: SeveralPlan, hooks: ComputeHooks): Pr
     const { sources, warnings } = await takeInventory(plan.paths, { immutable: options.immutable === true, filters, signal: hooks.signal });
     refuseUnmatchedRuns(plan, sources.flatMap((s) => s.runs.map((r) => r.run_id)));
     // Each input's fingerprint as it was opened (an input left out as a copy of another is still one to watch).
-    const settings = { ...settingsNow(), input_fingerprint: JSON.stringify(plan.paths.map((path) => [path, sources.find((s) => s.path === path)?.fingerprint ?? inputFingerprint(path)])) };
+    const settings = { ...settingsNow(), input_fingerprint: fingerprintList(plan.paths.map((path) => [path, sources.find((s) => s.path === path)?.fingerprint ?? inputFingerprint(path)])) };
     const tasks: FrameTask[] = sources
       .filter((input) => input.runs.length > 0)
       .map((input, i) => ({ input, runs: input.runs.map((r) => r.run_id), frame: join(work.path, `frame-${i}.parquet`) }));
@@ -88,6 +89,11 @@ export async function computeSeveral(plan: SeveralPlan, hooks: ComputeHooks): Pr
     work.remove();
     lock?.release();
   }
+}
+
+/** The inputs' fingerprints by absolute path, in path order: the same inputs named otherwise, or in another order, are the same inputs. */
+function fingerprintList(pairs: [string, unknown][]): string {
+  return JSON.stringify(pairs.map(([path, fingerprint]) => [sourceKey(path), fingerprint]).sort(([a], [b]) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0)));
 }
 
 function settingsMatchQuietly(found: Parameters<typeof settingsMatch>[0], settings: () => CacheSettings): boolean {

@@ -28,13 +28,14 @@ export type Examine = (source: DriftSource, inventory: SourceInventory) => void;
  * its runs and, where the source can tell, its snapshot state. A run id met
  * in two inputs is an error naming both (copies of one database are a common
  * mistake), unless the two are byte-identical files: then the second is left
- * out, with a warning.
+ * out, with a warning (and listed among the copies: still an input to watch).
  */
 export async function takeInventory(
   paths: readonly string[],
   options: { immutable: boolean; filters: SourceFilters; signal?: AbortSignal; examine?: Examine },
-): Promise<{ sources: SourceInventory[]; warnings: string[] }> {
+): Promise<{ sources: SourceInventory[]; copies: SourceInventory[]; warnings: string[] }> {
   const sources: SourceInventory[] = [];
+  const copies: SourceInventory[] = [];
   const warnings: string[] = [];
   const owner = new Map<string, SourceInventory>();
   for (const path of paths) {
@@ -46,6 +47,7 @@ export async function takeInventory(
       const other = owner.get(first.run_id)!;
       if (await sameContent(other.path, path)) {
         warnings.push(`${path} is a copy of ${other.path} (the same bytes): it was read once`);
+        copies.push(inventory);
         continue;
       }
       const more = shared.length > 1 ? ` (and ${shared.length - 1} more of its runs)` : "";
@@ -57,7 +59,7 @@ export async function takeInventory(
     for (const run of inventory.runs) owner.set(run.run_id, inventory);
     sources.push(inventory);
   }
-  return { sources, warnings };
+  return { sources, copies, warnings };
 }
 
 function readInventory(path: string, options: { immutable: boolean; filters: SourceFilters; examine?: Examine }): SourceInventory {

@@ -1,7 +1,7 @@
 import Database from "better-sqlite3";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { computeDrift } from "../../../src/compute/computeDrift.js";
 import { makePanicDb } from "../../support/makePanicDb.js";
@@ -69,6 +69,29 @@ describe("several inputs into one file", () => {
     expect(run.stderr).toMatch(new RegExp(`^panic-drift: error: run [0-9a-f-]+ \\(and \\d+ more of its runs\\) is in both ${a} and ${copy}, which are not copies of one file: .*\\n$`));
     expect(existsSync(join(dir, "clash.parquet"))).toBe(false);
   }, 60_000);
+
+  it.each(["file", "dataset"] as const)("into a %s: the same inputs named otherwise (relative, in another order), or with a copy beside them, are up to date", async (layout) => {
+    const a = join(dir, "runs", "a.sqlite");
+    const b = join(dir, "runs", "b.sqlite");
+    const e = join(dir, "e_parquet");
+    const copy = join(dir, `same-as-a-${layout}.sqlite`);
+    copyFileSync(a, copy);
+    const out = layout === "file" ? join(dir, "named.parquet") : join(dir, "named") + "/";
+    const first = await computeDrift({ db: [a, b, e], out });
+    expect(first.status).toBe("computed");
+    const otherwise = await computeDrift({ db: [relative(process.cwd(), e), relative(process.cwd(), b), `${dir}/runs/../runs/a.sqlite`], out });
+    expect(otherwise.status).toBe("up-to-date");
+    // A copy joins: read once; then it is watched with the rest, and nothing is to do.
+    const withCopy = await computeDrift({ db: [a, b, e, copy], out });
+    expect(withCopy.warnings.some((w) => w.includes(`${copy} is a copy of ${a}`))).toBe(true);
+    const again = await computeDrift({ db: [a, b, e, copy], out });
+    expect(again.status).toBe("up-to-date");
+    // The copy changes (no longer a copy): not up to date, and a clash.
+    const db = new Database(copy);
+    db.prepare("DELETE FROM embedding WHERE rowid = (SELECT max(rowid) FROM embedding)").run();
+    db.close();
+    await expect(computeDrift({ db: [a, b, e, copy], out })).rejects.toThrow(/is in both .*a\.sqlite and .*which are not copies of one file/);
+  }, 120_000);
 
   it("a glob that matches nothing, or several inputs without --out, are errors", async () => {
     const none = await runCli(["compute", "--db", join(dir, "nothing-*.sqlite"), "--out", join(dir, "x.parquet")]);
