@@ -76,8 +76,8 @@ export async function runCompute(plan: ComputePlan, hooks: ComputeHooks, early?:
       else update = planned;
       checkSeconds = (performance.now() - checking) / 1000;
     }
-    // What the next update compares against (taken inside the read snapshot, before reading).
-    const snapshot = update?.state ?? (source.ordered ? source.snapshotState?.() : undefined);
+    // What the next update compares against (taken inside the read snapshot, before reading); a dataset's part keeps its own (its manifest).
+    const snapshot = update?.state ?? (source.ordered && plan.part === undefined ? source.snapshotState?.() : undefined);
     const metadata = { ...settingsKeyValue(settings), ...(snapshot === undefined ? {} : { [`panic_drift.${SNAPSHOT_KEY}`]: JSON.stringify(snapshot) }) };
 
     // Readers start first; DuckDB loads and the sink opens while their threads boot.

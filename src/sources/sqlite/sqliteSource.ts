@@ -104,10 +104,17 @@ export class SqliteDriftSource implements DriftSource {
     }
   }
 
-  /** The embedding rowid span: every row has a rowid in it (deleted rows leave gaps). */
+  /**
+   * The embedding rowid span (every row has a rowid in it; deleted rows
+   * leave gaps), or, when only some runs are read (--run, an update, a
+   * dataset's part), that span's share for those runs: a few runs of a big
+   * database are not worth a reader thread.
+   */
   estimatedRows(): number {
     this.pin();
-    return Math.max(0, this.span.to - this.span.from + 1);
+    const span = Math.max(0, this.span.to - this.span.from + 1);
+    if (!this.ordered || this.allRuns === 0) return span;
+    return Math.ceil((span * this.runs!.length) / this.allRuns);
   }
 
   /**
@@ -290,6 +297,8 @@ export class SqliteDriftSource implements DriftSource {
   }
 
   private unmatchedRuns: UnmatchedFilter[] = [];
+  /** How many runs the snapshot holds, filters aside. */
+  private allRuns = 0;
 
   /**
    * The --run/--experiment values no run has, and the --model values no
@@ -322,6 +331,7 @@ export class SqliteDriftSource implements DriftSource {
     const records = inRunOrder(rows.map(([id, prompt, network, experimentId]) => storedRun(id, prompt, network, experimentId)));
     const { kept, unmatched } = filterRuns(records, this.filters);
     this.unmatchedRuns = unmatched;
+    this.allRuns = records.length;
     const badNetworks = badNetworksWarning(records, this.path);
     // pin() runs again after release(): the same snapshot warnings only once.
     if (badNetworks !== undefined && !this.warnings.includes(badNetworks)) this.warnings.push(badNetworks);
