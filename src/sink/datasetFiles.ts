@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wri
 import { join } from "node:path";
 import { PanicDriftError } from "../common/errors.js";
 import { refuseInputs, type ProtectedInput } from "./outputGuard.js";
+import { STATE_DIRECTORY } from "./datasetState.js";
 
 /**
  * A dataset directory: hive-partitioned part files that DuckDB, polars,
@@ -16,7 +17,6 @@ import { refuseInputs, type ProtectedInput } from "./outputGuard.js";
  * Runs without an experiment go to `experiment_id=__HIVE_DEFAULT_PARTITION__`,
  * the name Hive, Spark and pyarrow read as NULL.
  */
-export const STATE_DIRECTORY = "_panic_drift";
 export const NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__";
 
 export interface Shard {

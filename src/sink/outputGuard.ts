@@ -2,6 +2,7 @@
 import { realpathSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { PanicDriftError } from "../common/errors.js";
+import { datasetAbove, isDataset, STATE_DIRECTORY } from "./datasetState.js";
 import { existingOutputKind, type OutputKind } from "./outputKind.js";
 
 /** A file a command reads: no output of that command may ever replace it. */
@@ -22,6 +23,8 @@ export interface OutputPolicy {
   readonly inputs: readonly ProtectedInput[];
   /** Replace an existing file even if panic-drift did not write it, or wrote another kind of file. */
   readonly overwrite: boolean;
+  /** A dataset's own part file, written inside it (any other parquet output inside a dataset is refused). */
+  readonly datasetPart?: boolean;
 }
 
 /**
@@ -31,12 +34,24 @@ export interface OutputPolicy {
  * by path through symbolic links (of the file or of a directory above it)
  * or as the same file by a hard link; and an existing file there is
  * replaced only when panic-drift wrote it and it is of the same kind, unless
- * `overwrite`. Inputs are refused even with `overwrite`.
+ * `overwrite`. Inputs are refused even with `overwrite`. A parquet file
+ * inside a dataset directory (other than the dataset's own part files) is
+ * refused too: the dataset's readers (a glob of every parquet file under
+ * the directory) would take it for part of the dataset.
  */
 export function guardOutput(target: string, policy: OutputPolicy, options: { place?: boolean } = {}): void {
   // Early calls (before the inputs are opened) leave a missing directory to be reported after the inputs' own problems.
   if (options.place !== false) checkPlace(target, policy.label);
   refuseInputs(target, policy);
+  if (policy.datasetPart !== true && target.endsWith(".parquet")) {
+    const dataset = datasetAbove(target);
+    if (dataset !== undefined) {
+      throw new PanicDriftError(
+        "OUTPUT_INSIDE_DATASET",
+        `${policy.label} ${target} is inside the dataset ${dataset} (it has ${STATE_DIRECTORY}/), whose readers would take it for part of the dataset: ${policy.remedy} outside ${dataset}`,
+      );
+    }
+  }
   if (policy.overwrite || isDirectory(target)) return;
   const found = existingOutputKind(target);
   if (found === "absent" || found === "empty" || found === policy.kind) return;
@@ -72,6 +87,7 @@ function checkPlace(target: string, label: string): void {
     return;
   }
   if (stats.isDirectory()) {
+    if (isDataset(target)) throw new PanicDriftError("OUTPUT_IS_DIRECTORY", `output ${target} is a dataset directory, not a file: give ${label} DIR/ (or --layout dataset) to update the dataset, or a file name outside it`);
     throw new PanicDriftError("OUTPUT_IS_DIRECTORY", `output ${target} is a directory: give ${label} a file name such as ${join(target, "drift.parquet")}`);
   }
 }

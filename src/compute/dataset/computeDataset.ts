@@ -306,5 +306,5 @@ function partMetadata(settings: Record<string, string>, input: SourceInventory, 
 }
 
 function partPolicy(plan: SeveralPlan) {
-  return { ...framePolicy(plan), label: "the part file" } as const;
+  return { ...framePolicy(plan), label: "the part file", datasetPart: true } as const;
 }

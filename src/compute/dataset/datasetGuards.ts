@@ -8,7 +8,8 @@ import { existsSync, readdirSync, realpathSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { PanicDriftError } from "../../common/errors.js";
 import { processAlive } from "../../common/processAlive.js";
-import { listParts, manifestPath, readAllManifests, shardTag, STATE_DIRECTORY, type Manifest, type Shard } from "../../sink/datasetFiles.js";
+import { listParts, manifestPath, readAllManifests, shardTag, type Manifest, type Shard } from "../../sink/datasetFiles.js";
+import { STATE_DIRECTORY } from "../../sink/datasetState.js";
 import type { SeveralPlan } from "../several/severalPlan.js";
 import { sameSettings } from "./datasetUpToDate.js";
 
