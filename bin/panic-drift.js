@@ -1,13 +1,15 @@
-#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.trim_threshold=536870912 node --max-semi-space-size=2
+#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.trim_threshold=67108864:glibc.malloc.mmap_threshold=4194304 node --max-semi-space-size=2
 // Thin launcher: all behaviour lives in the compiled library (dist/).
 // A small young generation: the main thread reads too and makes short-lived
 // garbage fast; a big nursery only holds more of it (measured: −45 MB peak
 // RSS on 200k rows, same speed). Reader threads get theirs in resourceLimits.
-// glibc's malloc keeps up to 512 MB of freed heap instead of handing it back
-// to the kernel at once: better-sqlite3 allocates a buffer per vector, and
-// the trimming and the page faults after it cost 4-10% of a compute
-// (measured interleaved on the 200k-row bench database: 3.39 s against
-// 3.55 s, 3.86 s against 4.10 s; +8 MB peak RSS). Other C libraries ignore it.
+// glibc's malloc keeps up to 64 MB of freed heap instead of handing it back
+// to the kernel at once, and serves blocks up to 4 MB from the heap rather
+// than from a mapping of their own: a reader allocates a buffer per run (a
+// packed run, ~0.3 MB) or per vector, and mapping, trimming and faulting
+// those pages in again cost 4-10% of a compute with per-vector buffers and
+// a third with per-run ones (measured interleaved on the 200k-row bench
+// database; docs/performance.md). Other C libraries ignore it.
 import { runMain } from "../dist/cli/main.js";
 
 await runMain(process.argv);

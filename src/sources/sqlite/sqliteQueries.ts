@@ -13,6 +13,8 @@ const MODEL_FILTER = ` AND e.embedding_model IN (SELECT value FROM json_each(?))
 
 export interface LayoutQueries {
   readonly run: string;
+  /** `run`'s rows as one blob (see rowPacking.ts). */
+  readonly packedRun: string;
   readonly range: string;
   readonly runs: string;
   readonly pairs: string;
@@ -37,6 +39,12 @@ export function layoutQueries(layout: SqliteLayout): LayoutQueries {
      */
     run: `
   SELECT ${EMBEDDING_COLUMNS}, NULL, ${INVOCATION_COLUMNS}, e.vector
+  FROM ${invocation} AS i
+  CROSS JOIN ${embedding} AS e ON e.invocation_id = i.id
+  WHERE i.run_id = ? AND ${isText}`,
+    // The same rows, in the same order (the same loop), packed.
+    packedRun: `
+  SELECT panic_drift_rows(${EMBEDDING_COLUMNS}, NULL, ${INVOCATION_COLUMNS}, e.vector)
   FROM ${invocation} AS i
   CROSS JOIN ${embedding} AS e ON e.invocation_id = i.id
   WHERE i.run_id = ? AND ${isText}`,

@@ -9,6 +9,7 @@ import { type SourceFilters } from "../sourceFilters.js";
 import { sqliteFingerprint, type InputFingerprint } from "../inputFingerprint.js";
 import { parseNaiveTimestampMicros } from "../naiveTimestamp.js";
 import { isSqliteError, sqliteFailure, type SqliteValue } from "./sqliteFile.js";
+import { isTooLarge, loadRowPacking, unpackRows } from "./rowPacking.js";
 import { hasIndexLeadingWith, requireColumns } from "./sqliteSchema.js";
 import { badNetworksWarning, filterRuns, inRunOrder, storedRun, type UnmatchedFilter } from "../runRecords.js";
 import { READ_COLUMNS, textCondition, type SqliteLayout } from "./sqliteLayouts.js";
@@ -51,6 +52,8 @@ export class SqliteDriftSource implements DriftSource {
   private span: { from: number; to: number } = { from: 1, to: 0 };
 
   private readonly sql: LayoutQueries;
+  /** Whether this connection reads a run's rows as one packed blob (see rowPacking.ts). */
+  private readonly packing: boolean;
 
   constructor(
     private readonly db: Database.Database,
@@ -65,6 +68,7 @@ export class SqliteDriftSource implements DriftSource {
       hasIndexLeadingWith(db, path, layout.tables.invocation, "run_id") && hasIndexLeadingWith(db, path, layout.tables.embedding, "invocation_id");
     // After opening (a reader may create the -wal), before the read snapshot starts.
     this.fingerprint = sqliteFingerprint(path);
+    this.packing = this.ordered && loadRowPacking(db);
   }
 
   progress(): ScanProgress {
@@ -148,12 +152,22 @@ export class SqliteDriftSource implements DriftSource {
     try {
       if (this.ordered) {
         const statement = this.db.prepare(this.sql.run + this.modelClause()).raw(true);
+        const packed = this.packing ? this.db.prepare(this.sql.packedRun + this.modelClause()).pluck() : undefined;
         const models = this.modelParameter();
         const runs = this.runs!;
         const last = Math.min(runs.length, (unit + 1) * this.unitSize);
         for (let r = unit * this.unitSize; r < last; r++) {
           const run = runs[r]!;
           if (options.excludePrompts.has(run.initialPrompt)) continue;
+          const rows = packed?.get(run.storedId, ...models) as Buffer | null | undefined;
+          if (rows === null) continue;
+          if (rows !== undefined && !isTooLarge(rows)) {
+            unpackRows(rows, (raw) => {
+              this.push(router, options, run, raw);
+            });
+            while (router.ready.length > 0) yield router.ready.shift()!;
+            continue;
+          }
           for (const raw of statement.iterate(run.storedId, ...models) as IterableIterator<SqliteValue[]>) {
             this.push(router, options, run, raw);
             while (router.ready.length > 0) yield router.ready.shift()!;

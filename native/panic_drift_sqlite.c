@@ -1,0 +1,185 @@
+/*
+ * panic_drift_rows(v1, ..., vN): a SQLite aggregate that packs the rows it
+ * is given into one blob, so that a reader gets a run's rows as one value
+ * instead of N values per row (a JavaScript value, and for a vector a
+ * buffer of its own, each). Loaded by src/sources/sqlite/rowPacking.ts,
+ * which reads the blob back into exactly the values better-sqlite3 would
+ * have returned; without this library the rows are read one by one.
+ *
+ * Layout: byte 0 is PACK_VERSION, byte 1 the column count; then, per row and
+ * column, a tag byte (0 NULL, 1 INTEGER, 2 FLOAT, 3 TEXT, 4 BLOB) and its
+ * payload: 8 bytes little-endian (int64, IEEE double), or a 4-byte
+ * little-endian length and the bytes (TEXT as UTF-8, as SQLite gives it).
+ * A group whose blob would pass PACK_LIMIT bytes yields the one-byte blob
+ * {0}: the reader then reads that group row by row.
+ */
+#include "sqlite3ext.h"
+SQLITE_EXTENSION_INIT1
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PACK_VERSION 1
+#define PACK_LIMIT ((size_t)256 << 20)
+
+typedef struct {
+  unsigned char *data;
+  size_t length;
+  size_t capacity;
+  int failed; /* 1: out of memory; 2: over PACK_LIMIT */
+  int ownsData; /* 0: data is the connection's scratch buffer */
+} Pack;
+
+/*
+ * One buffer per connection that groups are packed into, grown as needed and
+ * kept: no allocation per group. The blob is handed over as SQLITE_STATIC:
+ * the caller copies it before it steps again (better-sqlite3 does), and the
+ * next group only starts on a later step. A group that starts while the
+ * buffer is in use (two of these aggregates in one statement) packs into a
+ * buffer of its own.
+ */
+typedef struct {
+  unsigned char *data;
+  size_t capacity;
+  Pack *user;
+} Scratch;
+
+static int reserve(sqlite3_context *context, Pack *pack, size_t more) {
+  if (pack->length + more <= pack->capacity) return 1;
+  if (pack->length + more > PACK_LIMIT) {
+    pack->failed = 2;
+    return 0;
+  }
+  size_t capacity = pack->capacity > 0 ? pack->capacity : 65536;
+  while (capacity < pack->length + more) capacity *= 2;
+  unsigned char *data = sqlite3_realloc64(pack->data, capacity);
+  if (data == NULL) {
+    pack->failed = 1;
+    return 0;
+  }
+  pack->data = data;
+  pack->capacity = capacity;
+  if (!pack->ownsData) {
+    Scratch *scratch = sqlite3_user_data(context);
+    scratch->data = data;
+    scratch->capacity = capacity;
+  }
+  return 1;
+}
+
+static void put64(unsigned char *at, uint64_t value) {
+  for (int i = 0; i < 8; i++) at[i] = (unsigned char)(value >> (8 * i));
+}
+
+static void put32(unsigned char *at, uint32_t value) {
+  for (int i = 0; i < 4; i++) at[i] = (unsigned char)(value >> (8 * i));
+}
+
+static void rowsStep(sqlite3_context *context, int argc, sqlite3_value **argv) {
+  Pack *pack = sqlite3_aggregate_context(context, sizeof(Pack));
+  if (pack == NULL) {
+    sqlite3_result_error_nomem(context);
+    return;
+  }
+  if (pack->failed != 0) return;
+  if (pack->length == 0) {
+    Scratch *scratch = sqlite3_user_data(context);
+    if (scratch->user == NULL) {
+      scratch->user = pack;
+      pack->data = scratch->data;
+      pack->capacity = scratch->capacity;
+      pack->ownsData = 0;
+    } else {
+      pack->ownsData = 1;
+    }
+    if (argc > 255) {
+      sqlite3_result_error(context, "panic_drift_rows: at most 255 columns", -1);
+      return;
+    }
+    if (!reserve(context, pack, 2)) return;
+    pack->data[0] = PACK_VERSION;
+    pack->data[1] = (unsigned char)argc;
+    pack->length = 2;
+  }
+  for (int i = 0; i < argc; i++) {
+    sqlite3_value *value = argv[i];
+    int type = sqlite3_value_type(value);
+    if (type == SQLITE_INTEGER || type == SQLITE_FLOAT) {
+      if (!reserve(context, pack, 9)) return;
+      uint64_t bits;
+      if (type == SQLITE_INTEGER) {
+        bits = (uint64_t)sqlite3_value_int64(value);
+      } else {
+        double real = sqlite3_value_double(value);
+        memcpy(&bits, &real, 8);
+      }
+      pack->data[pack->length] = type == SQLITE_INTEGER ? 1 : 2;
+      put64(pack->data + pack->length + 1, bits);
+      pack->length += 9;
+    } else if (type == SQLITE_TEXT || type == SQLITE_BLOB) {
+      const void *bytes = type == SQLITE_TEXT ? (const void *)sqlite3_value_text(value) : sqlite3_value_blob(value);
+      size_t size = (size_t)sqlite3_value_bytes(value);
+      if (bytes == NULL && size > 0) {
+        sqlite3_result_error_nomem(context);
+        return;
+      }
+      if (!reserve(context, pack, 5 + size)) return;
+      pack->data[pack->length] = type == SQLITE_TEXT ? 3 : 4;
+      put32(pack->data + pack->length + 1, (uint32_t)size);
+      if (size > 0) memcpy(pack->data + pack->length + 5, bytes, size);
+      pack->length += 5 + size;
+    } else {
+      if (!reserve(context, pack, 1)) return;
+      pack->data[pack->length++] = 0;
+    }
+  }
+}
+
+static void rowsFinal(sqlite3_context *context) {
+  Pack *pack = sqlite3_aggregate_context(context, 0);
+  Scratch *scratch = sqlite3_user_data(context);
+  if (pack != NULL && scratch->user == pack) scratch->user = NULL;
+  if (pack == NULL || pack->length == 0) {
+    if (pack != NULL && pack->failed == 1) {
+      sqlite3_result_error_nomem(context);
+    } else if (pack != NULL && pack->failed == 2) {
+      static const unsigned char tooLarge[1] = {0};
+      sqlite3_result_blob(context, tooLarge, 1, SQLITE_TRANSIENT);
+    } else {
+      sqlite3_result_null(context);
+    }
+    if (pack != NULL && pack->ownsData) sqlite3_free(pack->data);
+    return;
+  }
+  if (pack->failed == 1) {
+    sqlite3_result_error_nomem(context);
+  } else if (pack->failed == 2) {
+    static const unsigned char tooLarge[1] = {0};
+    sqlite3_result_blob(context, tooLarge, 1, SQLITE_TRANSIENT);
+  } else if (pack->ownsData) {
+    sqlite3_result_blob64(context, pack->data, pack->length, sqlite3_free);
+    return;
+  } else {
+    sqlite3_result_blob64(context, pack->data, pack->length, SQLITE_STATIC);
+    return;
+  }
+  if (pack->ownsData) sqlite3_free(pack->data);
+}
+
+static void freeScratch(void *pointer) {
+  Scratch *scratch = pointer;
+  sqlite3_free(scratch->data);
+  sqlite3_free(scratch);
+}
+
+#ifdef _WIN32
+__declspec(dllexport)
+#endif
+int sqlite3_panicdriftsqlite_init(sqlite3 *db, char **error, const sqlite3_api_routines *api) {
+  (void)error;
+  SQLITE_EXTENSION_INIT2(api);
+  Scratch *scratch = sqlite3_malloc(sizeof(Scratch));
+  if (scratch == NULL) return SQLITE_NOMEM;
+  memset(scratch, 0, sizeof(Scratch));
+  return sqlite3_create_function_v2(db, "panic_drift_rows", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, scratch, NULL, rowsStep, rowsFinal, freeScratch);
+}
