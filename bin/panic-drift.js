@@ -1,4 +1,4 @@
-#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.trim_threshold=67108864:glibc.malloc.mmap_threshold=4194304 node --max-semi-space-size=2
+#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.trim_threshold=8388608:glibc.malloc.mmap_threshold=4194304 node --max-semi-space-size=2
 // Thin launcher: all behaviour lives in the compiled library (dist/).
 // A small young generation: the main thread reads too and makes short-lived
 // garbage fast; a big nursery only holds more of it (measured: −45 MB peak

@@ -10,8 +10,9 @@
  * column, a tag byte (0 NULL, 1 INTEGER, 2 FLOAT, 3 TEXT, 4 BLOB) and its
  * payload: 8 bytes little-endian (int64, IEEE double), or a 4-byte
  * little-endian length and the bytes (TEXT as UTF-8, as SQLite gives it).
- * A group whose blob would pass PACK_LIMIT bytes yields the one-byte blob
- * {0}: the reader then reads that group row by row.
+ * A group whose blob would pass PACK_LIMIT bytes (or the connection's lower
+ * limit, set by panic_drift_rows_limit(bytes) in tests) yields the one-byte
+ * blob {0}: the reader then reads that group row by row.
  */
 #include "sqlite3ext.h"
 SQLITE_EXTENSION_INIT1
@@ -42,9 +43,14 @@ typedef struct {
   unsigned char *data;
   size_t capacity;
   Pack *user;
+  size_t limit; /* PACK_LIMIT, or less (panic_drift_rows_limit: for tests) */
 } Scratch;
 
 static int reserve(sqlite3_context *context, Pack *pack, size_t more) {
+  if (pack->length + more > ((Scratch *)sqlite3_user_data(context))->limit) {
+    pack->failed = 2;
+    return 0;
+  }
   if (pack->length + more <= pack->capacity) return 1;
   if (pack->length + more > PACK_LIMIT) {
     pack->failed = 2;
@@ -166,6 +172,16 @@ static void rowsFinal(sqlite3_context *context) {
   if (pack->ownsData) sqlite3_free(pack->data);
 }
 
+/* panic_drift_rows_limit(bytes): this connection's blob limit (at most PACK_LIMIT); returns the previous one. */
+static void rowsLimit(sqlite3_context *context, int argc, sqlite3_value **argv) {
+  (void)argc;
+  Scratch *scratch = sqlite3_user_data(context);
+  sqlite3_int64 previous = (sqlite3_int64)scratch->limit;
+  sqlite3_int64 bytes = sqlite3_value_int64(argv[0]);
+  scratch->limit = bytes > 0 && (size_t)bytes < PACK_LIMIT ? (size_t)bytes : PACK_LIMIT;
+  sqlite3_result_int64(context, previous);
+}
+
 static void freeScratch(void *pointer) {
   Scratch *scratch = pointer;
   sqlite3_free(scratch->data);
@@ -181,5 +197,8 @@ int sqlite3_panicdriftsqlite_init(sqlite3 *db, char **error, const sqlite3_api_r
   Scratch *scratch = sqlite3_malloc(sizeof(Scratch));
   if (scratch == NULL) return SQLITE_NOMEM;
   memset(scratch, 0, sizeof(Scratch));
-  return sqlite3_create_function_v2(db, "panic_drift_rows", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, scratch, NULL, rowsStep, rowsFinal, freeScratch);
+  scratch->limit = PACK_LIMIT;
+  int rc = sqlite3_create_function_v2(db, "panic_drift_rows", -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, scratch, NULL, rowsStep, rowsFinal, freeScratch);
+  if (rc != SQLITE_OK) return rc;
+  return sqlite3_create_function(db, "panic_drift_rows_limit", 1, SQLITE_UTF8, scratch, rowsLimit, NULL, NULL);
 }

@@ -13,7 +13,8 @@
  *
  * Without the built library (no compiler at install, `--ignore-scripts`,
  * another platform) or with PANIC_DRIFT_ROW_PACKING=0, readers read row by
- * row as before: the same output, more CPU.
+ * row as before: the same output, more CPU. PANIC_DRIFT_PACK_LIMIT=<bytes>
+ * (tests) lowers the size of a blob over which a slice is read row by row.
  */
 import type Database from "better-sqlite3";
 import { existsSync } from "node:fs";
@@ -43,6 +44,9 @@ export function loadRowPacking(db: Database.Database): boolean {
   try {
     // SQLite finds the entry point from the file name: sqlite3_panicdriftsqlite_init.
     db.loadExtension(LIBRARY);
+    // For tests: a lower limit, so that the row-by-row reading of a slice too large to pack is exercised.
+    const limit = process.env.PANIC_DRIFT_PACK_LIMIT;
+    if (limit !== undefined) db.prepare("SELECT panic_drift_rows_limit(?)").get(Number(limit));
     return true;
   } catch {
     // Built for another platform, or a SQLite without extension loading: read row by row.
@@ -57,10 +61,10 @@ export function isTooLarge(packed: Buffer): boolean {
 
 /**
  * Calls `onRow` with each row of a packed blob, as better-sqlite3's raw mode
- * would give it. The row array is reused from row to row, and a blob in the
+ * would give it, and returns how many there were. The row array is reused from row to row, and a blob in the
  * last column is a view into `packed`: `onRow` must copy what it keeps.
  */
-export function unpackRows(packed: Buffer, onRow: (row: SqliteValue[]) => void): void {
+export function unpackRows(packed: Buffer, onRow: (row: SqliteValue[]) => void): number {
   if (packed[0] !== PACK_VERSION) throw new Error(`panic_drift_rows: packed rows of version ${packed[0]}, expected ${PACK_VERSION} (rebuild with npm rebuild)`);
   const columns = packed[1]!;
   const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
@@ -68,6 +72,7 @@ export function unpackRows(packed: Buffer, onRow: (row: SqliteValue[]) => void):
   const last = columns - 1;
   const end = packed.byteLength;
   let at = 2;
+  let rows = 0;
   while (at < end) {
     for (let c = 0; c < columns; c++) {
       const tag = packed[at]!;
@@ -105,5 +110,7 @@ export function unpackRows(packed: Buffer, onRow: (row: SqliteValue[]) => void):
       }
     }
     onRow(row);
+    rows++;
   }
+  return rows;
 }

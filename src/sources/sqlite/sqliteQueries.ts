@@ -13,8 +13,6 @@ const MODEL_FILTER = ` AND e.embedding_model IN (SELECT value FROM json_each(?))
 
 export interface LayoutQueries {
   readonly run: string;
-  /** `run`'s rows as one blob (see rowPacking.ts). */
-  readonly packedRun: string;
   readonly range: string;
   readonly runs: string;
   readonly pairs: string;
@@ -42,12 +40,6 @@ export function layoutQueries(layout: SqliteLayout): LayoutQueries {
   FROM ${invocation} AS i
   CROSS JOIN ${embedding} AS e ON e.invocation_id = i.id
   WHERE i.run_id = ? AND ${isText}`,
-    // The same rows, in the same order (the same loop), packed.
-    packedRun: `
-  SELECT panic_drift_rows(${EMBEDDING_COLUMNS}, NULL, ${INVOCATION_COLUMNS}, e.vector)
-  FROM ${invocation} AS i
-  CROSS JOIN ${embedding} AS e ON e.invocation_id = i.id
-  WHERE i.run_id = ? AND ${isText}`,
     /*
      * Without those two indexes a per-run query would scan whole tables:
      * then the embedding table is read in storage order, a rowid range at a
@@ -71,6 +63,19 @@ export function layoutQueries(layout: SqliteLayout): LayoutQueries {
     // Two lookups at the ends of the table (min and max in one SELECT would scan an index).
     span: `SELECT (SELECT min(rowid) FROM ${embedding}), (SELECT max(rowid) FROM ${embedding})`,
   };
+}
+
+/** The run query's ten result columns, named for packedRows. */
+const RUN_COLUMN_NAMES = Array.from({ length: 10 }, (_, i) => `c${i}`).join(", ");
+
+/**
+ * A slice of a run query's rows (`LIMIT ? OFFSET ?` after its parameters)
+ * packed into one blob (see rowPacking.ts): the same rows, in the same order
+ * (the same loop). Rows skipped by the offset cost an index step each: the
+ * embedding row itself is only read for the columns of a row kept.
+ */
+export function packedRows(runQuery: string): string {
+  return `WITH r(${RUN_COLUMN_NAMES}) AS (${runQuery} LIMIT ? OFFSET ?) SELECT panic_drift_rows(${RUN_COLUMN_NAMES}) FROM r`;
 }
 
 /** The clause a query ends with under --model (empty without it); modelParameter binds its parameter. */

@@ -13,7 +13,7 @@ import { isTooLarge, loadRowPacking, unpackRows } from "./rowPacking.js";
 import { hasIndexLeadingWith, requireColumns } from "./sqliteSchema.js";
 import { badNetworksWarning, filterRuns, inRunOrder, storedRun, type UnmatchedFilter } from "../runRecords.js";
 import { READ_COLUMNS, textCondition, type SqliteLayout } from "./sqliteLayouts.js";
-import { layoutQueries, modelClause, modelParameter, type LayoutQueries } from "./sqliteQueries.js";
+import { layoutQueries, modelClause, modelParameter, packedRows, type LayoutQueries } from "./sqliteQueries.js";
 import { sqliteSnapshotChanges, sqliteSnapshotState, type SnapshotRun, type SnapshotTables } from "./sqliteSnapshot.js";
 import type { SnapshotChanges, SnapshotState } from "../snapshotState.js";
 
@@ -26,6 +26,16 @@ interface RunInfo {
   /** Reference-pair key per embedding model, filled as models are met. */
   readonly keys: Map<string, number>;
 }
+
+/**
+ * Bytes per packed slice of a run: big enough that a slice costs one call
+ * for hundreds of rows, small enough that the slices read but not yet
+ * collected stay a few megabytes (measured on the bench databases;
+ * docs/performance.md).
+ */
+const PACKED_SLICE_BYTES = 512 * 1024;
+const MIN_SLICE_ROWS = 16;
+const MAX_SLICE_ROWS = 65_536;
 
 /** Rowids per unit when reading in storage order. */
 const RANGE_UNIT_ROWS = 65_536;
@@ -152,20 +162,14 @@ export class SqliteDriftSource implements DriftSource {
     try {
       if (this.ordered) {
         const statement = this.db.prepare(this.sql.run + this.modelClause()).raw(true);
-        const packed = this.packing ? this.db.prepare(this.sql.packedRun + this.modelClause()).pluck() : undefined;
         const models = this.modelParameter();
         const runs = this.runs!;
         const last = Math.min(runs.length, (unit + 1) * this.unitSize);
         for (let r = unit * this.unitSize; r < last; r++) {
           const run = runs[r]!;
           if (options.excludePrompts.has(run.initialPrompt)) continue;
-          const rows = packed?.get(run.storedId, ...models) as Buffer | null | undefined;
-          if (rows === null) continue;
-          if (rows !== undefined && !isTooLarge(rows)) {
-            unpackRows(rows, (raw) => {
-              this.push(router, options, run, raw);
-            });
-            while (router.ready.length > 0) yield router.ready.shift()!;
+          if (this.packing) {
+            yield* this.readPacked(router, options, run, models);
             continue;
           }
           for (const raw of statement.iterate(run.storedId, ...models) as IterableIterator<SqliteValue[]>) {
@@ -189,6 +193,41 @@ export class SqliteDriftSource implements DriftSource {
       this.unitsDone++;
     } catch (error) {
       throw isSqliteError(error) ? sqliteFailure(error, this.path, "read") : error;
+    }
+  }
+
+  private packedStatement: Database.Statement | undefined;
+  /** Rows per packed slice, adapted to the rows' size (see PACKED_SLICE_BYTES). */
+  private sliceRows = 256;
+
+  /**
+   * One run's rows, read as packed slices of about PACKED_SLICE_BYTES each:
+   * a long run never becomes one big buffer. A slice too large to pack
+   * (rows of hundreds of megabytes) is read row by row.
+   */
+  private *readPacked(router: BatchesByDimension, options: ScanOptions, run: RunInfo, models: string[]): Generator<RecordBatch, void, undefined> {
+    const query = this.sql.run + this.modelClause();
+    const packed = (this.packedStatement ??= this.db.prepare(packedRows(query)).pluck());
+    for (let offset = 0; ; ) {
+      const limit = this.sliceRows;
+      const slice = packed.get(run.storedId, ...models, limit, offset) as Buffer | null;
+      if (slice === null) return;
+      let rows = 0;
+      if (isTooLarge(slice)) {
+        for (const raw of this.db.prepare(`${query} LIMIT ? OFFSET ?`).raw(true).iterate(run.storedId, ...models, limit, offset) as IterableIterator<SqliteValue[]>) {
+          this.push(router, options, run, raw);
+          rows++;
+          while (router.ready.length > 0) yield router.ready.shift()!;
+        }
+      } else {
+        rows = unpackRows(slice, (raw) => {
+          this.push(router, options, run, raw);
+        });
+        this.sliceRows = Math.min(MAX_SLICE_ROWS, Math.max(MIN_SLICE_ROWS, Math.round((PACKED_SLICE_BYTES * rows) / slice.byteLength)));
+        while (router.ready.length > 0) yield router.ready.shift()!;
+      }
+      if (rows < limit) return;
+      offset += rows;
     }
   }
 

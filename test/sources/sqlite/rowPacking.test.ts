@@ -111,27 +111,54 @@ describe("panic_drift_rows", () => {
   });
 });
 
+/** Computes `db` once per environment (each a set of variables for the run) and returns each output's bytes. */
+async function outputsUnder(db: string, name: string, environments: Record<string, string>[], cases: [string, object][]): Promise<Buffer[][]> {
+  const outputs: Buffer[][] = [];
+  for (const [e, environment] of environments.entries()) {
+    const before = new Map(Object.keys(environment).map((key) => [key, process.env[key]]));
+    Object.assign(process.env, environment);
+    try {
+      const row: Buffer[] = [];
+      for (const [label, options] of cases) {
+        const out = join(dir, `${name}-${label}-${e}.parquet`);
+        await computeDrift({ db, out, ...options });
+        row.push(readFileSync(out));
+      }
+      outputs.push(row);
+    } finally {
+      for (const [key, value] of before) {
+        if (value === undefined) Reflect.deleteProperty(process.env, key);
+        else process.env[key] = value;
+      }
+    }
+  }
+  return outputs;
+}
+
+const ROW_BY_ROW = { PANIC_DRIFT_ROW_PACKING: "0" };
+const PACKED = { PANIC_DRIFT_ROW_PACKING: "1" };
+
 describe("a compute with packed runs", () => {
   it.each(["gen1", "gen2"] as const)("writes the same file as one reading row by row (%s edge cases; --model; reader threads)", async (layout) => {
     const db = join(dir, `edge-${layout}.sqlite`);
     makePanicDb(db, { ...EDGE_DB_OPTIONS, layout });
-    const outputs: Buffer[] = [];
-    for (const packing of ["1", "0"]) {
-      const before = process.env.PANIC_DRIFT_ROW_PACKING;
-      process.env.PANIC_DRIFT_ROW_PACKING = packing;
-      try {
-        for (const [name, options] of [["all", {}], ["model", { filters: { models: ["Dummy"] } }], ["threads", { workers: 2, batchRows: 40 }]] as const) {
-          const out = join(dir, `${layout}-${name}-${packing}.parquet`);
-          await computeDrift({ db, out, ...options });
-          outputs.push(readFileSync(out));
-        }
-      } finally {
-        if (before === undefined) delete process.env.PANIC_DRIFT_ROW_PACKING;
-        else process.env.PANIC_DRIFT_ROW_PACKING = before;
-      }
+    const cases: [string, object][] = [["all", {}], ["model", { filters: { models: ["Dummy"] } }], ["threads", { workers: 2, batchRows: 40 }]];
+    const [packed, rows] = await outputsUnder(db, layout, [PACKED, ROW_BY_ROW], cases);
+    for (const [i, [label]] of cases.entries()) expect(packed![i]!.equals(rows![i]!), label).toBe(true);
+    expect(packed![0]!.equals(packed![1]!)).toBe(false);
+  });
+
+  it("reads a long run in slices, and a slice too large to pack row by row, to the same file", async () => {
+    // Runs of ~600 text embeddings of 768 floats: several 512 kB slices each.
+    const db = join(dir, "long-runs.sqlite");
+    const manifest = makePanicDb(db, { runs: 3, steps: 1200, embeddingModels: [{ name: "Dummy", dim: 768 }] });
+    expect(manifest.textEmbeddingRows / 3).toBeGreaterThan(500);
+    const cases: [string, object][] = [["one", { workers: 1 }], ["two", { workers: 2, batchRows: 128 }]];
+    // A limit of 64 kB: the first slice of each run (256 rows, ~800 kB) is too large to pack.
+    const [packed, tooLarge, rows] = await outputsUnder(db, "long", [PACKED, { ...PACKED, PANIC_DRIFT_PACK_LIMIT: "65536" }, ROW_BY_ROW], cases);
+    for (let i = 0; i < cases.length; i++) {
+      expect(packed![i]!.equals(rows![i]!), `packed, ${cases[i]![0]}`).toBe(true);
+      expect(tooLarge![i]!.equals(rows![i]!), `too large, ${cases[i]![0]}`).toBe(true);
     }
-    // Packed (0-2) against row by row (3-5), case by case.
-    for (let i = 0; i < 3; i++) expect(outputs[i]!.equals(outputs[i + 3]!), `case ${i}`).toBe(true);
-    expect(outputs[0]!.equals(outputs[1]!)).toBe(false);
   });
 });
