@@ -65,17 +65,24 @@ export function layoutQueries(layout: SqliteLayout): LayoutQueries {
   };
 }
 
-/** The run query's ten result columns, named for packedRows. */
-const RUN_COLUMN_NAMES = Array.from({ length: 10 }, (_, i) => `c${i}`).join(", ");
-
 /**
- * A slice of a run query's rows (`LIMIT ? OFFSET ?` after its parameters)
- * packed into one blob (see rowPacking.ts): the same rows, in the same order
- * (the same loop). Rows skipped by the offset cost an index step each: the
- * embedding row itself is only read for the columns of a row kept.
+ * A slice of one run, packed (see rowPacking.ts): the next `?` invocations
+ * of run `?` after invocation rowid `?`, in rowid order (a keyset: no
+ * invocation is visited twice, however long the run), joined to their
+ * embeddings as `run` does. Parameters: run id, rowid, invocations, then the
+ * model clause's. Returns [invocations in the slice, their largest rowid,
+ * the rows packed]; the rows are `run`'s, in another order within the run
+ * (the output's order does not depend on it: see frame/outputOrder.ts).
+ * `rows: true` gives the slice's rows one by one instead (for a slice too
+ * large to pack).
  */
-export function packedRows(runQuery: string): string {
-  return `WITH r(${RUN_COLUMN_NAMES}) AS (${runQuery} LIMIT ? OFFSET ?) SELECT panic_drift_rows(${RUN_COLUMN_NAMES}) FROM r`;
+export function runSliceQuery(layout: SqliteLayout, modelClause: string, options: { rows?: boolean } = {}): string {
+  const { invocation, embedding } = layout.tables;
+  const slice = `WITH slice(r) AS MATERIALIZED (SELECT rowid FROM ${invocation} WHERE run_id = ? AND rowid > ? ORDER BY rowid LIMIT ?)`;
+  const from = `FROM slice CROSS JOIN ${invocation} AS i ON i.rowid = slice.r CROSS JOIN ${embedding} AS e ON e.invocation_id = i.id WHERE ${textCondition(layout)}${modelClause}`;
+  const columns = `${EMBEDDING_COLUMNS}, NULL, ${INVOCATION_COLUMNS}, e.vector`;
+  if (options.rows === true) return `${slice} SELECT ${columns} ${from}`;
+  return `${slice} SELECT (SELECT count(*) FROM slice), (SELECT max(r) FROM slice), (SELECT panic_drift_rows(${columns}) ${from})`;
 }
 
 /** The clause a query ends with under --model (empty without it); modelParameter binds its parameter. */

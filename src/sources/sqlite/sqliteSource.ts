@@ -13,7 +13,7 @@ import { isTooLarge, loadRowPacking, unpackRows } from "./rowPacking.js";
 import { hasIndexLeadingWith, requireColumns } from "./sqliteSchema.js";
 import { badNetworksWarning, filterRuns, inRunOrder, storedRun, type UnmatchedFilter } from "../runRecords.js";
 import { READ_COLUMNS, textCondition, type SqliteLayout } from "./sqliteLayouts.js";
-import { layoutQueries, modelClause, modelParameter, packedRows, type LayoutQueries } from "./sqliteQueries.js";
+import { layoutQueries, modelClause, modelParameter, runSliceQuery, type LayoutQueries } from "./sqliteQueries.js";
 import { sqliteSnapshotChanges, sqliteSnapshotState, type SnapshotRun, type SnapshotTables } from "./sqliteSnapshot.js";
 import type { SnapshotChanges, SnapshotState } from "../snapshotState.js";
 
@@ -28,14 +28,13 @@ interface RunInfo {
 }
 
 /**
- * Bytes per packed slice of a run: big enough that a slice costs one call
- * for hundreds of rows, small enough that the slices read but not yet
- * collected stay a few megabytes (measured on the bench databases;
- * docs/performance.md).
+ * Bytes per packed slice of a run: big enough that a slice costs one query
+ * for hundreds of rows, small enough that a long run is not one big buffer
+ * (measured on the bench databases; docs/performance.md).
  */
-const PACKED_SLICE_BYTES = 512 * 1024;
-const MIN_SLICE_ROWS = 16;
-const MAX_SLICE_ROWS = 65_536;
+const PACKED_SLICE_BYTES = 1024 * 1024;
+const MIN_SLICE_INVOCATIONS = 16;
+const MAX_SLICE_INVOCATIONS = 65_536;
 
 /** Rowids per unit when reading in storage order. */
 const RANGE_UNIT_ROWS = 65_536;
@@ -197,37 +196,36 @@ export class SqliteDriftSource implements DriftSource {
   }
 
   private packedStatement: Database.Statement | undefined;
-  /** Rows per packed slice, adapted to the rows' size (see PACKED_SLICE_BYTES). */
-  private sliceRows = 256;
+  /** Invocations per packed slice, adapted to the rows' size (see PACKED_SLICE_BYTES). */
+  private sliceInvocations = 1024;
 
   /**
-   * One run's rows, read as packed slices of about PACKED_SLICE_BYTES each:
-   * a long run never becomes one big buffer. A slice too large to pack
-   * (rows of hundreds of megabytes) is read row by row.
+   * One run's rows, read as packed slices of about PACKED_SLICE_BYTES each
+   * (whole invocations, in rowid order): a long run never becomes one big
+   * buffer, and no invocation is read twice. A slice too large to pack (rows
+   * of hundreds of megabytes) is read row by row.
    */
   private *readPacked(router: BatchesByDimension, options: ScanOptions, run: RunInfo, models: string[]): Generator<RecordBatch, void, undefined> {
-    const query = this.sql.run + this.modelClause();
-    const packed = (this.packedStatement ??= this.db.prepare(packedRows(query)).pluck());
-    for (let offset = 0; ; ) {
-      const limit = this.sliceRows;
-      const slice = packed.get(run.storedId, ...models, limit, offset) as Buffer | null;
-      if (slice === null) return;
-      let rows = 0;
-      if (isTooLarge(slice)) {
-        for (const raw of this.db.prepare(`${query} LIMIT ? OFFSET ?`).raw(true).iterate(run.storedId, ...models, limit, offset) as IterableIterator<SqliteValue[]>) {
+    const packed = (this.packedStatement ??= this.db.prepare(runSliceQuery(this.layout, this.modelClause())).raw(true));
+    for (let after = Number.MIN_SAFE_INTEGER; ; ) {
+      const limit = this.sliceInvocations;
+      const [invocations, last, slice] = packed.get(run.storedId, after, limit, ...models) as [number, number | null, Buffer | null];
+      if (slice !== null && isTooLarge(slice)) {
+        const rows = this.db.prepare(runSliceQuery(this.layout, this.modelClause(), { rows: true })).raw(true);
+        for (const raw of rows.iterate(run.storedId, after, limit, ...models) as IterableIterator<SqliteValue[]>) {
           this.push(router, options, run, raw);
-          rows++;
           while (router.ready.length > 0) yield router.ready.shift()!;
         }
-      } else {
-        rows = unpackRows(slice, (raw) => {
+      } else if (slice !== null) {
+        unpackRows(slice, (raw) => {
           this.push(router, options, run, raw);
         });
-        this.sliceRows = Math.min(MAX_SLICE_ROWS, Math.max(MIN_SLICE_ROWS, Math.round((PACKED_SLICE_BYTES * rows) / slice.byteLength)));
+        const perInvocation = slice.byteLength / invocations;
+        this.sliceInvocations = Math.min(MAX_SLICE_INVOCATIONS, Math.max(MIN_SLICE_INVOCATIONS, Math.round(PACKED_SLICE_BYTES / perInvocation)));
         while (router.ready.length > 0) yield router.ready.shift()!;
       }
-      if (rows < limit) return;
-      offset += rows;
+      if (invocations < limit || last === null) return;
+      after = last;
     }
   }
 

@@ -154,7 +154,7 @@ describe("a compute with packed runs", () => {
     const manifest = makePanicDb(db, { runs: 3, steps: 1200, embeddingModels: [{ name: "Dummy", dim: 768 }] });
     expect(manifest.textEmbeddingRows / 3).toBeGreaterThan(500);
     const cases: [string, object][] = [["one", { workers: 1 }], ["two", { workers: 2, batchRows: 128 }]];
-    // A limit of 64 kB: the first slice of each run (256 rows, ~800 kB) is too large to pack.
+    // A limit of 64 kB: every slice (hundreds of invocations, ~1 MB) is too large to pack.
     const [packed, tooLarge, rows] = await outputsUnder(db, "long", [PACKED, { ...PACKED, PANIC_DRIFT_PACK_LIMIT: "65536" }, ROW_BY_ROW], cases);
     for (let i = 0; i < cases.length; i++) {
       expect(packed![i]!.equals(rows![i]!), `packed, ${cases[i]![0]}`).toBe(true);
