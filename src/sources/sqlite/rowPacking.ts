@@ -44,6 +44,8 @@ export function loadRowPacking(db: Database.Database): boolean {
   try {
     // SQLite finds the entry point from the file name: sqlite3_panicdriftsqlite_init.
     db.loadExtension(LIBRARY);
+    // A library built from other sources (a checkout updated without `npm ci`) is not used.
+    if (!packsAsExpected(db)) return false;
     // For tests: a lower limit, so that the row-by-row reading of a slice too large to pack is exercised.
     const limit = process.env.PANIC_DRIFT_PACK_LIMIT;
     if (limit !== undefined) db.prepare("SELECT panic_drift_rows_limit(?)").get(Number(limit));
@@ -52,6 +54,15 @@ export function loadRowPacking(db: Database.Database): boolean {
     // Built for another platform, or a SQLite without extension loading: read row by row.
     return false;
   }
+}
+
+/** Whether the loaded library packs a probe row into the layout unpackRows reads. */
+function packsAsExpected(db: Database.Database): boolean {
+  const probe = db.prepare("SELECT panic_drift_rows(-2, 'x')").pluck().get() as Buffer | null;
+  if (probe === null || probe[0] !== PACK_VERSION) return false;
+  const rows: SqliteValue[][] = [];
+  unpackRows(probe, (row) => rows.push([...row]));
+  return rows.length === 1 && rows[0]![0] === -2 && rows[0]![1] === "x";
 }
 
 /** The packed blob a group too large to pack (over 256 MB) yields instead. */
