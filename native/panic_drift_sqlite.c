@@ -22,12 +22,15 @@ SQLITE_EXTENSION_INIT1
 
 #define PACK_VERSION 1
 #define PACK_LIMIT ((size_t)256 << 20)
+/* The scratch buffer kept between groups: at most this (groups are ~1 MB slices). */
+#define SCRATCH_KEEP ((size_t)16 << 20)
 
 typedef struct {
   unsigned char *data;
   size_t length;
   size_t capacity;
-  int failed; /* 1: out of memory; 2: over PACK_LIMIT */
+  int failed; /* 1: out of memory; 2: over PACK_LIMIT; 3: too many columns */
+  int started; /* the first row has been seen (the buffer chosen) */
   int ownsData; /* 0: data is the connection's scratch buffer */
 } Pack;
 
@@ -88,19 +91,27 @@ static void rowsStep(sqlite3_context *context, int argc, sqlite3_value **argv) {
     return;
   }
   if (pack->failed != 0) return;
-  if (pack->length == 0) {
+  if (!pack->started) {
+    pack->started = 1;
+    if (argc > 255) {
+      pack->failed = 3;
+      sqlite3_result_error(context, "panic_drift_rows: at most 255 columns", -1);
+      return;
+    }
     Scratch *scratch = sqlite3_user_data(context);
     if (scratch->user == NULL) {
+      /* A buffer grown by an unusually large group is not kept for the rest of the connection. */
+      if (scratch->capacity > SCRATCH_KEEP) {
+        sqlite3_free(scratch->data);
+        scratch->data = NULL;
+        scratch->capacity = 0;
+      }
       scratch->user = pack;
       pack->data = scratch->data;
       pack->capacity = scratch->capacity;
       pack->ownsData = 0;
     } else {
       pack->ownsData = 1;
-    }
-    if (argc > 255) {
-      sqlite3_result_error(context, "panic_drift_rows: at most 255 columns", -1);
-      return;
     }
     if (!reserve(context, pack, 2)) return;
     pack->data[0] = PACK_VERSION;
@@ -142,32 +153,27 @@ static void rowsStep(sqlite3_context *context, int argc, sqlite3_value **argv) {
 }
 
 static void rowsFinal(sqlite3_context *context) {
+  static const unsigned char tooLarge[1] = {0};
   Pack *pack = sqlite3_aggregate_context(context, 0);
+  if (pack == NULL) {
+    sqlite3_result_null(context); /* no rows */
+    return;
+  }
   Scratch *scratch = sqlite3_user_data(context);
-  if (pack != NULL && scratch->user == pack) scratch->user = NULL;
-  if (pack == NULL || pack->length == 0) {
-    if (pack != NULL && pack->failed == 1) {
-      sqlite3_result_error_nomem(context);
-    } else if (pack != NULL && pack->failed == 2) {
-      static const unsigned char tooLarge[1] = {0};
-      sqlite3_result_blob(context, tooLarge, 1, SQLITE_TRANSIENT);
-    } else {
-      sqlite3_result_null(context);
-    }
-    if (pack != NULL && pack->ownsData) sqlite3_free(pack->data);
+  if (scratch->user == pack) scratch->user = NULL;
+  if (pack->failed == 0 && pack->length > 0) {
+    /* The scratch buffer stays the connection's; a buffer of its own goes with the result. */
+    sqlite3_result_blob64(context, pack->data, pack->length, pack->ownsData ? sqlite3_free : SQLITE_STATIC);
     return;
   }
   if (pack->failed == 1) {
     sqlite3_result_error_nomem(context);
   } else if (pack->failed == 2) {
-    static const unsigned char tooLarge[1] = {0};
     sqlite3_result_blob(context, tooLarge, 1, SQLITE_TRANSIENT);
-  } else if (pack->ownsData) {
-    sqlite3_result_blob64(context, pack->data, pack->length, sqlite3_free);
-    return;
+  } else if (pack->failed == 3) {
+    sqlite3_result_error(context, "panic_drift_rows: at most 255 columns", -1);
   } else {
-    sqlite3_result_blob64(context, pack->data, pack->length, SQLITE_STATIC);
-    return;
+    sqlite3_result_null(context);
   }
   if (pack->ownsData) sqlite3_free(pack->data);
 }

@@ -109,6 +109,26 @@ describe("panic_drift_rows", () => {
     expect(isTooLarge(first)).toBe(false);
     db.close();
   });
+
+  it("packs a group larger than the buffer it keeps, and small ones after it, and refuses 256 columns", () => {
+    const db = packingDb();
+    db.exec("CREATE TABLE big (k INTEGER PRIMARY KEY, b BLOB); CREATE TABLE small (x)");
+    const insert = db.prepare("INSERT INTO big (b) VALUES (?)");
+    for (let i = 0; i < 20; i++) insert.run(Buffer.alloc(1 << 20, i));
+    db.exec("INSERT INTO small VALUES (1), ('two'), (NULL)");
+    for (let round = 0; round < 2; round++) {
+      const big = bothWays(db, "k, b", "big");
+      // Compared as bytes: a deep equality walks 20 MB one element at a time.
+      expect(big.unpacked.map(([k]) => k)).toEqual(big.direct.map(([k]) => k));
+      expect(big.unpacked.every(([, b], i) => (b as Buffer).equals(big.direct[i]![1] as Buffer))).toBe(true);
+      const small = bothWays(db, "x", "small");
+      expect(small.unpacked).toEqual([[1], ["two"], [null]]);
+    }
+    const columns = Array.from({ length: 256 }, () => "x").join(", ");
+    expect(() => db.prepare(`SELECT panic_drift_rows(${columns}) FROM small`).get()).toThrow(/at most 255 columns/);
+    expect(bothWays(db, "x", "small").unpacked).toEqual([[1], ["two"], [null]]);
+    db.close();
+  });
 });
 
 /** Computes `db` once per environment (each a set of variables for the run) and returns each output's bytes. */
