@@ -9,11 +9,13 @@ import { type SourceFilters } from "../sourceFilters.js";
 import { sqliteFingerprint, type InputFingerprint } from "../inputFingerprint.js";
 import { parseNaiveTimestampMicros } from "../naiveTimestamp.js";
 import { isSqliteError, sqliteFailure, type SqliteValue } from "./sqliteFile.js";
-import { isTooLarge, loadRowPacking, unpackRows } from "./rowPacking.js";
+import { loadRowPacking } from "./rowPacking.js";
+import { PackedRunReader } from "./packedRunReader.js";
+import { sqlitePairCounts } from "./sqlitePairCounts.js";
 import { hasIndexLeadingWith, requireColumns } from "./sqliteSchema.js";
 import { badNetworksWarning, filterRuns, inRunOrder, storedRun, type UnmatchedFilter } from "../runRecords.js";
 import { READ_COLUMNS, textCondition, type SqliteLayout } from "./sqliteLayouts.js";
-import { layoutQueries, modelClause, modelParameter, runSliceQuery, type LayoutQueries } from "./sqliteQueries.js";
+import { layoutQueries, modelClause, modelParameter, type LayoutQueries } from "./sqliteQueries.js";
 import { sqliteSnapshotChanges, sqliteSnapshotState, type SnapshotRun, type SnapshotTables } from "./sqliteSnapshot.js";
 import type { SnapshotChanges, SnapshotState } from "../snapshotState.js";
 
@@ -26,15 +28,6 @@ interface RunInfo {
   /** Reference-pair key per embedding model, filled as models are met. */
   readonly keys: Map<string, number>;
 }
-
-/**
- * Bytes per packed slice of a run: big enough that a slice costs one query
- * for hundreds of rows, small enough that a long run is not one big buffer
- * (measured on the bench databases; docs/performance.md).
- */
-const PACKED_SLICE_BYTES = 1024 * 1024;
-const MIN_SLICE_INVOCATIONS = 16;
-const MAX_SLICE_INVOCATIONS = 65_536;
 
 /** Rowids per unit when reading in storage order. */
 const RANGE_UNIT_ROWS = 65_536;
@@ -61,8 +54,8 @@ export class SqliteDriftSource implements DriftSource {
   private span: { from: number; to: number } = { from: 1, to: 0 };
 
   private readonly sql: LayoutQueries;
-  /** Whether this connection reads a run's rows as one packed blob (see rowPacking.ts). */
-  private readonly packing: boolean;
+  /** Reads a run's rows as packed slices, when this connection has the extension (see rowPacking.ts). */
+  private readonly packed: PackedRunReader | undefined;
 
   constructor(
     private readonly db: Database.Database,
@@ -77,7 +70,7 @@ export class SqliteDriftSource implements DriftSource {
       hasIndexLeadingWith(db, path, layout.tables.invocation, "run_id") && hasIndexLeadingWith(db, path, layout.tables.embedding, "invocation_id");
     // After opening (a reader may create the -wal), before the read snapshot starts.
     this.fingerprint = sqliteFingerprint(path);
-    this.packing = this.ordered && loadRowPacking(db);
+    this.packed = this.ordered && loadRowPacking(db) ? PackedRunReader.open(db, layout, this.modelClause()) : undefined;
   }
 
   progress(): ScanProgress {
@@ -167,8 +160,12 @@ export class SqliteDriftSource implements DriftSource {
         for (let r = unit * this.unitSize; r < last; r++) {
           const run = runs[r]!;
           if (options.excludePrompts.has(run.initialPrompt)) continue;
-          if (this.packing) {
-            yield* this.readPacked(router, options, run, models);
+          if (this.packed !== undefined) {
+            for (const _slice of this.packed.read(run.storedId, models, (raw) => {
+              this.push(router, options, run, raw);
+            })) {
+              while (router.ready.length > 0) yield router.ready.shift()!;
+            }
             continue;
           }
           for (const raw of statement.iterate(run.storedId, ...models) as IterableIterator<SqliteValue[]>) {
@@ -192,40 +189,6 @@ export class SqliteDriftSource implements DriftSource {
       this.unitsDone++;
     } catch (error) {
       throw isSqliteError(error) ? sqliteFailure(error, this.path, "read") : error;
-    }
-  }
-
-  private packedStatement: Database.Statement | undefined;
-  /** Invocations per packed slice, adapted to the rows' size (see PACKED_SLICE_BYTES). */
-  private sliceInvocations = 1024;
-
-  /**
-   * One run's rows, read as packed slices of about PACKED_SLICE_BYTES each
-   * (whole invocations, in rowid order): a long run never becomes one big
-   * buffer, and no invocation is read twice. A slice too large to pack (rows
-   * of hundreds of megabytes) is read row by row.
-   */
-  private *readPacked(router: BatchesByDimension, options: ScanOptions, run: RunInfo, models: string[]): Generator<RecordBatch, void, undefined> {
-    const packed = (this.packedStatement ??= this.db.prepare(runSliceQuery(this.layout, this.modelClause())).raw(true));
-    for (let after = Number.MIN_SAFE_INTEGER; ; ) {
-      const limit = this.sliceInvocations;
-      const [invocations, last, slice] = packed.get(run.storedId, after, limit, ...models) as [number, number | null, Buffer | null];
-      if (slice !== null && isTooLarge(slice)) {
-        const rows = this.db.prepare(runSliceQuery(this.layout, this.modelClause(), { rows: true })).raw(true);
-        for (const raw of rows.iterate(run.storedId, after, limit, ...models) as IterableIterator<SqliteValue[]>) {
-          this.push(router, options, run, raw);
-          while (router.ready.length > 0) yield router.ready.shift()!;
-        }
-      } else if (slice !== null) {
-        unpackRows(slice, (raw) => {
-          this.push(router, options, run, raw);
-        });
-        const perInvocation = slice.byteLength / invocations;
-        this.sliceInvocations = Math.min(MAX_SLICE_INVOCATIONS, Math.max(MIN_SLICE_INVOCATIONS, Math.round(PACKED_SLICE_BYTES / perInvocation)));
-        while (router.ready.length > 0) yield router.ready.shift()!;
-      }
-      if (invocations < limit || last === null) return;
-      after = last;
     }
   }
 
@@ -271,26 +234,8 @@ export class SqliteDriftSource implements DriftSource {
 
   pairCounts(excludePrompts: ReadonlySet<string>): PairCount[] {
     this.pin();
-    const byId = new Map(this.runs!.map((run) => [run.storedId, run]));
-    const pairs = new Map<string, Map<string, { rows: number; rowsWithVector: number }>>();
-    try {
-      for (const [runId, model, withVector] of this.db.prepare(this.sql.pairs + this.modelClause()).raw(true).iterate(...this.modelParameter()) as IterableIterator<SqliteValue[]>) {
-        const run = byId.get(runId);
-        if (run === undefined || excludePrompts.has(run.initialPrompt)) continue;
-        let byModel = pairs.get(run.initialPrompt);
-        if (byModel === undefined) pairs.set(run.initialPrompt, (byModel = new Map<string, { rows: number; rowsWithVector: number }>()));
-        const embeddingModel = String(model);
-        const count = byModel.get(embeddingModel) ?? { rows: 0, rowsWithVector: 0 };
-        count.rows++;
-        count.rowsWithVector += Number(withVector);
-        byModel.set(embeddingModel, count);
-      }
-    } catch (error) {
-      throw isSqliteError(error) ? sqliteFailure(error, this.path, "read") : error;
-    }
-    return [...pairs].flatMap(([initialPrompt, byModel]) =>
-      [...byModel].map(([embeddingModel, count]) => ({ initialPrompt, embeddingModel, ...count })),
-    );
+    const promptOfRun = new Map(this.runs!.map((run) => [run.storedId, run.initialPrompt]));
+    return this.withSqliteErrors(() => sqlitePairCounts(this.db, this.sql.pairs + this.modelClause(), this.modelParameter(), promptOfRun, excludePrompts));
   }
 
   close(): void {
