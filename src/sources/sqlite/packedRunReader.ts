@@ -25,21 +25,12 @@ export class PackedRunReader {
   /** Invocations per slice, adapted to the rows' size. */
   private sliceInvocations = 1024;
 
-  private constructor(
+  constructor(
     private readonly db: Database.Database,
     private readonly layout: SqliteLayout,
     private readonly modelClause: string,
   ) {
     this.packed = db.prepare(runSliceQuery(layout, modelClause)).raw(true);
-  }
-
-  /** A reader for `db`, or undefined when its tables cannot be sliced so (no rowid): then rows are read one by one. */
-  static open(db: Database.Database, layout: SqliteLayout, modelClause: string): PackedRunReader | undefined {
-    try {
-      return new PackedRunReader(db, layout, modelClause);
-    } catch {
-      return undefined;
-    }
   }
 
   /**
