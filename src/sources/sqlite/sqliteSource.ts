@@ -70,7 +70,7 @@ export class SqliteDriftSource implements DriftSource {
       hasIndexLeadingWith(db, path, layout.tables.invocation, "run_id") && hasIndexLeadingWith(db, path, layout.tables.embedding, "invocation_id");
     // After opening (a reader may create the -wal), before the read snapshot starts.
     this.fingerprint = sqliteFingerprint(path);
-    this.packed = this.ordered && loadRowPacking(db) ? new PackedRunReader(db, layout, this.modelClause()) : undefined;
+    this.packed = this.ordered && loadRowPacking(db) ? this.withSqliteErrors(() => new PackedRunReader(db, layout, this.modelClause())) : undefined;
   }
 
   progress(): ScanProgress {
