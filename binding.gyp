@@ -1,5 +1,6 @@
 # The SQLite extension behind src/sources/sqlite/rowPacking.ts, built at
-# install (npm runs node-gyp for a package with this file). It is a SQLite
+# install by native/build.mjs (node-gyp rebuild, unless already built from
+# these sources). It is a SQLite
 # loadable extension, not a Node addon: it uses no Node API, only SQLite's
 # extension header, taken from better-sqlite3's own copy of SQLite so that
 # both are the same version.
