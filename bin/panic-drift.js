@@ -3,13 +3,14 @@
 // A small young generation: the main thread reads too and makes short-lived
 // garbage fast; a big nursery only holds more of it (measured: −45 MB peak
 // RSS on 200k rows, same speed). Reader threads get theirs in resourceLimits.
-// glibc's malloc keeps up to 64 MB of freed heap instead of handing it back
+// glibc's malloc keeps up to 8 MB of freed heap instead of handing it back
 // to the kernel at once, and serves blocks up to 4 MB from the heap rather
-// than from a mapping of their own: a reader allocates a buffer per run (a
-// packed run, ~0.3 MB) or per vector, and mapping, trimming and faulting
-// those pages in again cost 4-10% of a compute with per-vector buffers and
-// a third with per-run ones (measured interleaved on the 200k-row bench
-// database; docs/performance.md). Other C libraries ignore it.
+// than from a mapping of their own: a reader allocates a buffer per packed
+// slice (~1 MB) or, without the row-packing extension, per vector; mapping,
+// trimming and faulting those pages in again cost 4-10% of a compute with
+// per-vector buffers and more than half again with per-slice ones (measured
+// interleaved on the 200k-row bench database; docs/performance.md). Other C
+// libraries ignore it.
 import { runMain } from "../dist/cli/main.js";
 
 await runMain(process.argv);

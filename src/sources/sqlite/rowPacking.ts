@@ -5,7 +5,7 @@
  * a Node buffer (a malloc, and external memory the garbage collector must
  * account) of every vector: most of the CPU a compute spends outside SQLite
  * itself. The SQLite extension in native/panic_drift_sqlite.c, built at
- * install (binding.gyp), adds the aggregate `panic_drift_rows(...)`, which
+ * install (native/build.mjs, binding.gyp), adds the aggregate `panic_drift_rows(...)`, which
  * packs a group's rows into one blob; `unpackRows` reads it back into the
  * values better-sqlite3 would have returned (same strings, same numbers,
  * a buffer for a blob), except that the last column's blobs are views into
@@ -72,8 +72,9 @@ export function isTooLarge(packed: Buffer): boolean {
 
 /**
  * Calls `onRow` with each row of a packed blob, as better-sqlite3's raw mode
- * would give it, and returns how many there were. The row array is reused from row to row, and a blob in the
- * last column is a view into `packed`: `onRow` must copy what it keeps.
+ * would give it, and returns how many there were. The row array is reused
+ * from row to row, and a blob in the last column is a view into `packed`:
+ * `onRow` must copy what it keeps.
  */
 export function unpackRows(packed: Buffer, onRow: (row: SqliteValue[]) => void): number {
   if (packed[0] !== PACK_VERSION) throw new Error(`panic_drift_rows: packed rows of version ${packed[0]}, expected ${PACK_VERSION} (rebuild with npm rebuild)`);

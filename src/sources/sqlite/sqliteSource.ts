@@ -153,15 +153,15 @@ export class SqliteDriftSource implements DriftSource {
     router.startUnit();
     try {
       if (this.ordered) {
-        const statement = this.db.prepare(this.sql.run + this.modelClause()).raw(true);
+        const statement = this.packed === undefined ? this.db.prepare(this.sql.run + this.modelClause()).raw(true) : undefined;
         const models = this.modelParameter();
         const runs = this.runs!;
         const last = Math.min(runs.length, (unit + 1) * this.unitSize);
         for (let r = unit * this.unitSize; r < last; r++) {
           const run = runs[r]!;
           if (options.excludePrompts.has(run.initialPrompt)) continue;
-          if (this.packed !== undefined) {
-            for (const _slice of this.packed.read(run.storedId, models, (raw) => {
+          if (statement === undefined) {
+            for (const _slice of this.packed!.read(run.storedId, models, (raw) => {
               this.push(router, options, run, raw);
             })) {
               while (router.ready.length > 0) yield router.ready.shift()!;
