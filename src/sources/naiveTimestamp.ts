@@ -79,7 +79,7 @@ export function parseNaiveTimestampMicros(text: unknown): number | bigint | null
     const micros = digits(text, 20, 6);
     if (
       year >= 1970 && year < 2250 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) &&
-      hour <= 23 && minute <= 59 && second <= 59 && micros >= 0
+      hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59 && micros >= 0
     ) {
       return daysFromCivil(year, month, day) * DAY_US + ((hour * 60 + minute) * 60 + second) * 1_000_000 + micros;
     }

@@ -50,6 +50,10 @@ describe("parseNaiveTimestampMicros (the hot-path parser)", () => {
       "9999-12-31 23:59:59.999999",
       "2025-13-01 00:00:00.000000",
       "2025-1a-01 00:00:00.000000",
+      // A letter in the hour, minute or second once made the fast path read -1 and return a time.
+      "2024-01-01 0x:00:00.000000",
+      "2024-01-01 00:x0:00.000000",
+      "2024-01-01 00:00:0x.000000",
       "garbage",
       null,
     ];
