@@ -9,10 +9,10 @@
     {
       'target_name': 'panic_drift_sqlite',
       'type': 'loadable_module',
-      'sources': ['native/panic_drift_sqlite.c'],
+      'sources': ['native/panic_drift_sqlite.c', 'native/readahead_vfs.c', 'native/packed_output.c', 'native/column_kinds.c'],
       'include_dirs': ["<!(node -p \"require('path').join(require('path').dirname(require.resolve('better-sqlite3/package.json')), 'deps', 'sqlite3')\")"],
-      'cflags': ['-O2', '-Wall', '-Wextra'],
-      'xcode_settings': { 'OTHER_CFLAGS': ['-O2'] },
+      'cflags': ['-O2', '-Wall', '-Wextra', '-fvisibility=hidden'],
+      'xcode_settings': { 'OTHER_CFLAGS': ['-O2', '-fvisibility=hidden'] },
     },
   ],
 }

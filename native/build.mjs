@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const library = `${root}/build/Release/panic_drift_sqlite.node`;
-const sources = [`${root}/native/panic_drift_sqlite.c`, `${root}/binding.gyp`];
+const sources = [`${root}/native/panic_drift_sqlite.c`, `${root}/native/readahead_vfs.c`, `${root}/native/packed_output.c`, `${root}/native/packed_output.h`, `${root}/native/column_kinds.c`, `${root}/native/column_kinds.h`, `${root}/binding.gyp`];
 
 const built = existsSync(library) && sources.every((source) => statSync(source).mtimeMs <= statSync(library).mtimeMs);
 if (!built) {

@@ -57,8 +57,9 @@ export function modelColumnType(column: ModelColumn): Dictionary<Utf8, Int32> {
 }
 
 export interface SourceRow {
-  id: string;
-  invocation_id: string;
+  /** Text, or the id already as frame/uuidBytes.ts's four words (read once, at push). */
+  id: string | Uint32Array;
+  invocation_id: string | Uint32Array;
   embedding_model: string;
   /** Microseconds since the epoch, naive UTC (a number when exact, i.e. below 2^53). */
   started_at: number | bigint | null;
@@ -67,7 +68,15 @@ export interface SourceRow {
   run_index: number;
   sequence_number: number;
   text_model: string | null;
-  text: string | null;
+  /** Text, or well-formed UTF-8 bytes of it (copied as they are, at push). */
+  text: string | Utf8Slice | null;
+}
+
+/** Bytes [start, end) of `source`: text already encoded as well-formed UTF-8. */
+export interface Utf8Slice {
+  source: Uint8Array;
+  start: number;
+  end: number;
 }
 
 export function sourceBatchSchema(dimension: number): Schema {
@@ -185,19 +194,31 @@ export class SourceBatchBuilder {
     }
   }
 
-  private pushText(i: number, text: string | null): void {
+  private pushText(i: number, text: string | Utf8Slice | null): void {
     let at = this.textOffsets[i]!;
-    if (text !== null) {
+    if (text !== null && typeof text !== "string") {
+      this.textValid[i] = 1;
+      const size = text.end - text.start;
+      if (at + size > this.textBytes.length) this.growText(at, size);
+      // Byte by byte: most texts are short, and a subarray per row would cost more than the copy.
+      const { source, start } = text;
+      const bytes = this.textBytes;
+      for (let k = 0; k < size; k++) bytes[at + k] = source[start + k]!;
+      at += size;
+    } else if (text !== null) {
       this.textValid[i] = 1;
       // A UTF-16 code unit never takes more than 3 UTF-8 bytes.
-      if (at + text.length * 3 > this.textBytes.length) {
-        const grown = new Uint8Array(Math.max(this.textBytes.length * 2, at + text.length * 3));
-        grown.set(this.textBytes.subarray(0, at));
-        this.textBytes = grown;
-      }
+      if (at + text.length * 3 > this.textBytes.length) this.growText(at, text.length * 3);
       at += encoder.encodeInto(text, this.textBytes.subarray(at)).written;
     }
     this.textOffsets[i + 1] = at;
+  }
+
+  /** Room for `more` bytes after the first `used` of the text buffer. */
+  private growText(used: number, more: number): void {
+    const grown = new Uint8Array(Math.max(this.textBytes.length * 2, used + more));
+    grown.set(this.textBytes.subarray(0, used));
+    this.textBytes = grown;
   }
 
   /** The rows so far as one RecordBatch; the builder is spent afterwards. */
@@ -288,8 +309,12 @@ function okRows(status: Uint8Array, n: number): Uint8Array {
   return valid;
 }
 
-function pushUuid(target: UuidTarget, i: number, value: string): void {
-  if (writeUuid(value, target.words, i)) {
+function pushUuid(target: UuidTarget, i: number, value: string | Uint32Array): void {
+  if (typeof value !== "string") {
+    target.words.set(value, i * 4);
+    target.valid[i] = 1;
+    target.other.push(null);
+  } else if (writeUuid(value, target.words, i)) {
     target.valid[i] = 1;
     target.other.push(null);
   } else {

@@ -5,7 +5,8 @@
  * no invocation is read twice, and no slice is a big buffer.
  */
 import type Database from "better-sqlite3";
-import { isTooLarge, unpackRows } from "./rowPacking.js";
+import { packedOutput, type PackedOutput } from "./nativeLibrary.js";
+import { isTooLarge, packsIntoOutput, unpackRows, type PackedValue } from "./rowPacking.js";
 import type { SqliteValue } from "./sqliteFile.js";
 import type { SqliteLayout } from "./sqliteLayouts.js";
 import { runSliceQuery } from "./sqliteQueries.js";
@@ -21,6 +22,8 @@ const MAX_SLICE_INVOCATIONS = 65_536;
 
 export class PackedRunReader {
   private readonly packed: Database.Statement;
+  /** This thread's buffer the slices are written into, if the library loads as an addon too (else each slice is a blob). */
+  private readonly output: PackedOutput | undefined;
   private rowByRow: Database.Statement | undefined;
   /** Invocations per slice, adapted to the rows' size. */
   private sliceInvocations = 1024;
@@ -30,26 +33,41 @@ export class PackedRunReader {
     private readonly layout: SqliteLayout,
     private readonly modelClause: string,
   ) {
-    this.packed = db.prepare(runSliceQuery(layout, modelClause)).raw(true);
+    const output = packedOutput(2 * SLICE_BYTES);
+    this.output = output !== undefined && packsIntoOutput(db, output) ? output : undefined;
+    this.packed = db.prepare(runSliceQuery(layout, modelClause, { into: this.output !== undefined })).raw(true);
   }
 
   /**
-   * Calls `onRow` with each row of the run (better-sqlite3's raw values; see
-   * unpackRows for how long a row lives), and yields after each slice, or
-   * after each row of a slice too large to pack, which is read row by row.
+   * Calls `onRow` with each row of the run (see unpackRows for its values
+   * and how long a row lives), and yields after each slice, or after each row
+   * of a slice too large to pack, which is read row by row. `converted`
+   * tells whether the row's ids and timestamps went through
+   * panic_drift_rows_into's conversions (else they are as stored).
    */
-  *read(storedId: unknown, models: readonly string[], onRow: (row: SqliteValue[]) => void): Generator<void, void, undefined> {
+  *read(storedId: unknown, models: readonly string[], onRow: (row: PackedValue[], converted: boolean) => void): Generator<void, void, undefined> {
     for (let after = Number.MIN_SAFE_INTEGER; ; ) {
       const limit = this.sliceInvocations;
-      const [invocations, last, slice] = this.packed.get(storedId, after, limit, ...models) as [number, number | null, Buffer | null];
+      const [invocations, last, packed] = this.packed.get(storedId, after, limit, ...models) as [number, number | null, Buffer | number | null];
+      // A length: the slice is in this thread's output buffer. A blob: it did not fit there (the buffer grows for the next one).
+      let slice: Buffer | null;
+      if (typeof packed === "number") {
+        slice = this.output!.view(packed);
+      } else {
+        slice = packed;
+        if (slice !== null && !isTooLarge(slice)) this.output?.grow(slice.byteLength);
+      }
       if (slice !== null && isTooLarge(slice)) {
         this.rowByRow ??= this.db.prepare(runSliceQuery(this.layout, this.modelClause, { rows: true })).raw(true);
         for (const row of this.rowByRow.iterate(storedId, after, limit, ...models) as IterableIterator<SqliteValue[]>) {
-          onRow(row);
+          onRow(row, false);
           yield;
         }
       } else if (slice !== null) {
-        unpackRows(slice, onRow);
+        const converted = this.output !== undefined;
+        unpackRows(slice, (row) => {
+          onRow(row, converted);
+        });
         const perInvocation = slice.byteLength / invocations;
         this.sliceInvocations = Math.min(MAX_SLICE_INVOCATIONS, Math.max(MIN_SLICE_INVOCATIONS, Math.round(SLICE_BYTES / perInvocation)));
         yield;

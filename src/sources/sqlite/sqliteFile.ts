@@ -3,6 +3,7 @@ import { closeSync, existsSync, readSync, statSync } from "node:fs";
 import { dirname, resolve as resolvePath } from "node:path";
 import { PanicDriftError } from "../../common/errors.js";
 import { notRegularFile, openRegularFileSync } from "../../common/regularFile.js";
+import { readAheadVfs } from "./nativeLibrary.js";
 
 /** A column's value as better-sqlite3 returns it (without safeIntegers): what the file stores, whatever the schema says. */
 export type SqliteValue = string | number | Buffer | null;
@@ -59,7 +60,8 @@ export function openReadOnlySqlite(path: string, options: { immutable?: boolean 
   let db: Database.Database | undefined;
   try {
     acceptUris();
-    db = new Database(resolvePath(path), { readonly: true, fileMustExist: true });
+    const vfs = readAheadVfs();
+    db = new Database(vfs === undefined ? resolvePath(path) : `${fileUri(path)}?vfs=${vfs}`, { readonly: true, fileMustExist: true });
     // A running experiment may hold a write lock for a moment; wait rather than fail.
     db.pragma("busy_timeout = 10000");
     db.prepare("SELECT count(*) FROM sqlite_master").get();
@@ -90,7 +92,7 @@ function needsSharedMemoryFile(error: unknown): boolean {
 
 function openImmutable(path: string): Database.Database {
   acceptUris();
-  const uri = `file:${encodeURI(resolvePath(path)).replaceAll("?", "%3f").replaceAll("#", "%23")}?immutable=1`;
+  const uri = `${fileUri(path)}?immutable=1`;
   try {
     const db = new Database(uri, { readonly: true, fileMustExist: true });
     db.prepare("SELECT count(*) FROM sqlite_master").get();
@@ -98,6 +100,12 @@ function openImmutable(path: string): Database.Database {
   } catch (error) {
     throw sqliteFailure(error, path, "open");
   }
+}
+
+/** The file: URI of a path (without a query). */
+function fileUri(path: string): string {
+  acceptUris();
+  return `file:${encodeURI(resolvePath(path)).replaceAll("?", "%3f").replaceAll("#", "%23")}`;
 }
 
 function readHeader(path: string): string {

@@ -3,10 +3,13 @@
  * every connection, so that every reader cuts the same units.
  */
 import type { SourceFilters } from "../sourceFilters.js";
+import { KIND_AS_IS, KIND_TIMESTAMP, KIND_UTF8, KIND_UUID } from "./rowPacking.js";
 import { textCondition, type SqliteLayout } from "./sqliteLayouts.js";
 
 const EMBEDDING_COLUMNS = "e.id, e.invocation_id, e.embedding_model, e.started_at, e.completed_at";
 const INVOCATION_COLUMNS = "i.sequence_number, i.model, i.output_text";
+/** What panic_drift_rows_into converts in a slice's columns (see rowPacking.ts): the two ids, the two timestamps, and the text (output_text) kept as UTF-8. */
+const SLICE_KINDS = `${KIND_UUID}${KIND_UUID}${KIND_AS_IS}${KIND_TIMESTAMP}${KIND_TIMESTAMP}${KIND_AS_IS}${KIND_AS_IS}${KIND_AS_IS}${KIND_UTF8}`;
 
 /** With --model: only these embedding models' rows come back (no vector of another model is read out). */
 const MODEL_FILTER = ` AND e.embedding_model IN (SELECT value FROM json_each(?))`;
@@ -74,15 +77,18 @@ export function layoutQueries(layout: SqliteLayout): LayoutQueries {
  * the rows packed]; the rows are `run`'s, in another order within the run
  * (the output's order does not depend on it: see frame/outputOrder.ts).
  * `rows: true` gives the slice's rows one by one instead (for a slice too
- * large to pack).
+ * large to pack); `into: true` packs them into the thread's output buffer,
+ * ids and timestamps converted (panic_drift_rows_into), and returns their
+ * length instead of a blob.
  */
-export function runSliceQuery(layout: SqliteLayout, modelClause: string, options: { rows?: boolean } = {}): string {
+export function runSliceQuery(layout: SqliteLayout, modelClause: string, options: { rows?: boolean; into?: boolean } = {}): string {
   const { invocation, embedding } = layout.tables;
   const slice = `WITH slice(r) AS MATERIALIZED (SELECT rowid FROM ${invocation} WHERE run_id = ? AND rowid > ? ORDER BY rowid LIMIT ?)`;
   const from = `FROM slice CROSS JOIN ${invocation} AS i ON i.rowid = slice.r CROSS JOIN ${embedding} AS e ON e.invocation_id = i.id WHERE ${textCondition(layout)}${modelClause}`;
   const columns = `${EMBEDDING_COLUMNS}, NULL, ${INVOCATION_COLUMNS}, e.vector`;
   if (options.rows === true) return `${slice} SELECT ${columns} ${from}`;
-  return `${slice} SELECT (SELECT count(*) FROM slice), (SELECT max(r) FROM slice), (SELECT panic_drift_rows(${columns}) ${from})`;
+  const pack = options.into === true ? `panic_drift_rows_into('${SLICE_KINDS}', ${columns})` : `panic_drift_rows(${columns})`;
+  return `${slice} SELECT (SELECT count(*) FROM slice), (SELECT max(r) FROM slice), (SELECT ${pack} ${from})`;
 }
 
 /** The clause a query ends with under --model (empty without it); modelParameter binds its parameter. */

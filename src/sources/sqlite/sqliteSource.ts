@@ -9,7 +9,8 @@ import { type SourceFilters } from "../sourceFilters.js";
 import { sqliteFingerprint, type InputFingerprint } from "../inputFingerprint.js";
 import { parseNaiveTimestampMicros } from "../naiveTimestamp.js";
 import { isSqliteError, sqliteFailure, type SqliteValue } from "./sqliteFile.js";
-import { loadRowPacking } from "./rowPacking.js";
+import { setReadAhead } from "./nativeLibrary.js";
+import { asText, isUtf8Slice, loadRowPacking, type PackedValue } from "./rowPacking.js";
 import { PackedRunReader } from "./packedRunReader.js";
 import { sqlitePairCounts } from "./sqlitePairCounts.js";
 import { hasIndexLeadingWith, requireColumns } from "./sqliteSchema.js";
@@ -70,7 +71,10 @@ export class SqliteDriftSource implements DriftSource {
       hasIndexLeadingWith(db, path, layout.tables.invocation, "run_id") && hasIndexLeadingWith(db, path, layout.tables.embedding, "invocation_id");
     // After opening (a reader may create the -wal), before the read snapshot starts.
     this.fingerprint = sqliteFingerprint(path);
-    this.packed = this.ordered && loadRowPacking(db) ? this.withSqliteErrors(() => new PackedRunReader(db, layout, this.modelClause())) : undefined;
+    const packing = loadRowPacking(db);
+    this.packed = this.ordered && packing ? this.withSqliteErrors(() => new PackedRunReader(db, layout, this.modelClause())) : undefined;
+    // In storage order the next pages are as often an image's as ours: no read-ahead there (images are never read).
+    if (!this.ordered && packing) setReadAhead(db, false);
   }
 
   progress(): ScanProgress {
@@ -161,8 +165,8 @@ export class SqliteDriftSource implements DriftSource {
           const run = runs[r]!;
           if (options.excludePrompts.has(run.initialPrompt)) continue;
           if (statement === undefined) {
-            for (const _slice of this.packed!.read(run.storedId, models, (raw) => {
-              this.push(router, options, run, raw);
+            for (const _slice of this.packed!.read(run.storedId, models, (raw, converted) => {
+              this.push(router, options, run, raw, converted);
             })) {
               while (router.ready.length > 0) yield router.ready.shift()!;
             }
@@ -204,29 +208,34 @@ export class SqliteDriftSource implements DriftSource {
     text: null,
   };
 
-  /** One result row (EMBEDDING_COLUMNS, run id, INVOCATION_COLUMNS, vector) into the batches. */
-  private push(router: BatchesByDimension, options: ScanOptions, run: RunInfo, raw: SqliteValue[]): void {
+  /**
+   * One result row (EMBEDDING_COLUMNS, run id, INVOCATION_COLUMNS, vector)
+   * into the batches. `converted`: its ids and timestamps went through
+   * panic_drift_rows_into (a timestamp that is a number is then microseconds;
+   * an id may be its four words).
+   */
+  private push(router: BatchesByDimension, options: ScanOptions, run: RunInfo, raw: PackedValue[], converted = false): void {
     const [id, invocationId, model, startedAt, completedAt, , sequence, textModel, text, vector] = raw;
     const row = this.row;
-    const embeddingModel = String(model);
+    const embeddingModel = asText(model);
     let key = run.keys.get(embeddingModel);
     if (key === undefined) {
       key = options.pairs.keyFor(run.initialPrompt, embeddingModel);
       run.keys.set(embeddingModel, key);
     }
     // Ids stay raw: the batch stores UUIDs as bytes and hyphenates the rest.
-    row.id = String(id);
-    row.invocation_id = String(invocationId);
+    row.id = id instanceof Uint32Array ? id : asText(id);
+    row.invocation_id = invocationId instanceof Uint32Array ? invocationId : asText(invocationId);
     row.embedding_model = embeddingModel;
-    row.started_at = parseNaiveTimestampMicros(startedAt);
-    row.completed_at = parseNaiveTimestampMicros(completedAt);
+    row.started_at = converted && typeof startedAt === "number" ? startedAt : parseNaiveTimestampMicros(startedAt);
+    row.completed_at = converted && typeof completedAt === "number" ? completedAt : parseNaiveTimestampMicros(completedAt);
     if ((row.started_at === null && startedAt != null) || (row.completed_at === null && completedAt != null)) {
       this.badTimestamps++;
     }
     row.run_index = run.index;
     row.sequence_number = Number(sequence);
-    row.text_model = textModel == null ? null : String(textModel);
-    row.text = text == null ? null : String(text);
+    row.text_model = textModel == null ? null : asText(textModel);
+    row.text = text == null ? null : isUtf8Slice(text) ? text : asText(text);
     const [status, blob] = classifyVector(vector);
     router.push(row, key, status, blob);
     this.rowsDone++;

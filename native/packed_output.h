@@ -1,0 +1,3 @@
+/* The calling thread's bound output buffer (packed_output.c), or NULL. */
+#include <stddef.h>
+unsigned char *packedOutput(size_t *capacity);
