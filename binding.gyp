@@ -1,9 +1,10 @@
-# The SQLite extension behind src/sources/sqlite/rowPacking.ts, built at
-# install by native/build.mjs (node-gyp rebuild, unless already built from
-# these sources). It is a SQLite
-# loadable extension, not a Node addon: it uses no Node API, only SQLite's
-# extension header, taken from better-sqlite3's own copy of SQLite so that
-# both are the same version.
+# The C library behind src/sources/sqlite/nativeLibrary.ts, built at install
+# by native/build.mjs (node-gyp rebuild, unless already built from these
+# sources). One file, loaded twice: as a SQLite loadable extension (packed
+# rows, converted columns, the read-ahead VFS), compiled against SQLite's
+# extension header from better-sqlite3's own copy of SQLite so that both are
+# the same version; and as a Node addon (Node-API only: one function that
+# binds a thread's output buffer). Only the two entry points are exported.
 {
   'targets': [
     {

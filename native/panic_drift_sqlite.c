@@ -13,6 +13,16 @@
  * A group whose blob would pass PACK_LIMIT bytes (or the connection's lower
  * limit, set by panic_drift_rows_limit(bytes) in tests) yields the one-byte
  * blob {0}: the reader then reads that group row by row.
+ *
+ * panic_drift_rows_into(kinds, v1, ..., vN) packs the same way into the
+ * calling thread's output buffer (packed_output.c) and returns the length
+ * (or the blob, if nothing is bound or the rows do not fit). `kinds` has a
+ * character per column: 'u' (an id), 't' (a timestamp), 'b' (text kept as
+ * UTF-8 bytes), anything else as is; such a column may then also carry
+ * tag 5 (16 bytes: the id in DuckDB's UUID layout), 6 (8 bytes: the
+ * timestamp in microseconds) or 7 (like 3, but well-formed UTF-8). See
+ * column_kinds.c. The library also registers the read-ahead VFS
+ * (readahead_vfs.c) and panic_drift_readahead(on), its switch.
  */
 /* dladdr (glibc declares it only with _GNU_SOURCE) */
 #ifndef _GNU_SOURCE
