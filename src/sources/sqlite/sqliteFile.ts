@@ -60,8 +60,7 @@ export function openReadOnlySqlite(path: string, options: { immutable?: boolean 
   let db: Database.Database | undefined;
   try {
     acceptUris();
-    const vfs = readAheadVfs();
-    db = new Database(vfs === undefined ? resolvePath(path) : `${fileUri(path)}?vfs=${vfs}`, { readonly: true, fileMustExist: true });
+    db = openWithReadAhead(path) ?? new Database(resolvePath(path), { readonly: true, fileMustExist: true });
     // A running experiment may hold a write lock for a moment; wait rather than fail.
     db.pragma("busy_timeout = 10000");
     db.prepare("SELECT count(*) FROM sqlite_master").get();
@@ -99,6 +98,30 @@ function openImmutable(path: string): Database.Database {
     return db;
   } catch (error) {
     throw sqliteFailure(error, path, "open");
+  }
+}
+
+let urisRefused = false;
+
+/**
+ * The database opened with the read-ahead VFS (see nativeLibrary.ts), or
+ * undefined without it. Selecting a VFS takes a `file:` URI, which
+ * better-sqlite3 accepts only if SQLITE_USE_URI was set before its first
+ * connection in the process: a program that opened one of its own before
+ * calling panic-drift gets SQLITE_CANTOPEN here (the URI taken as a file
+ * name; read-only, so nothing is created), and then the default VFS.
+ */
+function openWithReadAhead(path: string): Database.Database | undefined {
+  const vfs = urisRefused ? undefined : readAheadVfs();
+  if (vfs === undefined) return undefined;
+  try {
+    return new Database(`${fileUri(path)}?vfs=${vfs}`, { readonly: true, fileMustExist: true });
+  } catch (error) {
+    if ((error as { code?: string }).code !== "SQLITE_CANTOPEN") throw error;
+    // The same open without the URI: if that works, URIs were what failed, and are not tried again.
+    const db = new Database(resolvePath(path), { readonly: true, fileMustExist: true });
+    urisRefused = true;
+    return db;
   }
 }
 

@@ -6,13 +6,16 @@
  * in rollback-journal mode alike.
  */
 import Database from "better-sqlite3";
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readAheadVfs, setReadAhead } from "../../../src/sources/sqlite/nativeLibrary.js";
 import { loadRowPacking } from "../../../src/sources/sqlite/rowPacking.js";
 import { openReadOnlySqlite } from "../../../src/sources/sqlite/sqliteFile.js";
+import { makePanicDb } from "../../support/makePanicDb.js";
 
 let dir: string;
 beforeAll(() => {
@@ -101,4 +104,28 @@ describe("the read-ahead VFS", () => {
       writer.close();
     }
   });
+
+  it("is done without in a program that opened a better-sqlite3 connection of its own first (no file: URIs there)", () => {
+    // better-sqlite3 reads SQLITE_USE_URI once, at its first connection: here before panic-drift could set it.
+    const db = join(dir, "host.sqlite");
+    makePanicDb(db, { runs: 4, steps: 20 });
+    const out = join(dir, "host.drift.parquet");
+    const script = join(dir, "host.mts");
+    const betterSqlite3 = fileURLToPath(import.meta.resolve("better-sqlite3"));
+    const pipeline = fileURLToPath(new URL("../../../src/compute/computeDrift.ts", import.meta.url));
+    writeFileSync(
+      script,
+      `const { default: Database } = await import(${JSON.stringify(betterSqlite3)});
+       new Database(":memory:").close();
+       const { computeDrift } = await import(${JSON.stringify(pipeline)});
+       const result = await computeDrift({ db: ${JSON.stringify(db)}, out: ${JSON.stringify(out)}, force: true });
+       console.log(result.rows);`,
+    );
+    const env = { ...process.env };
+    delete env.SQLITE_USE_URI;
+    const run = spawnSync(process.execPath, ["--import", "tsx", script], { encoding: "utf8", env, timeout: 60_000 });
+    expect(run.status, run.stderr).toBe(0);
+    expect(Number(run.stdout.trim())).toBeGreaterThan(0);
+    expect(readFileSync(out).subarray(0, 4).toString()).toBe("PAR1");
+  }, 90_000);
 });
