@@ -58,12 +58,12 @@ export function asText(value: PackedValue | undefined): string {
  * The kinds panic_drift_rows_into is told, one character per column: 'u' an
  * id (32 lowercase hex digits or 8-4-4-4-12 become bytes), 't' a timestamp
  * (the canonical spellings become microseconds; any other value that is not
- * text becomes the empty text), '.' as it is.
+ * text becomes the empty text), 'b' text (well-formed UTF-8 comes as its
+ * bytes, a Utf8Slice, not decoded), '.' as it is.
  */
 export const KIND_UUID = "u";
-/** 'b': text that is well-formed UTF-8 comes as its bytes (a Utf8Slice), not decoded. */
-export const KIND_UTF8 = "b";
 export const KIND_TIMESTAMP = "t";
+export const KIND_UTF8 = "b";
 export const KIND_AS_IS = ".";
 
 /**
@@ -101,7 +101,7 @@ export function packsIntoOutput(db: Database.Database, output: PackedOutput): bo
     if (typeof length !== "number") return false;
     const rows: unknown[][] = [];
     unpackRows(output.view(length), (row) => {
-      rows.push(row.map((value) => (value instanceof Uint32Array ? [...value] : isUtf8Slice(value) ? Buffer.from(value.source.subarray(value.start, value.end)).toString() : value)));
+      rows.push(row.map((value) => (value instanceof Uint32Array ? [...value] : isUtf8Slice(value) ? asText(value) : value)));
     });
     const words = new Uint32Array(4);
     writeUuid(id, words, 0);

@@ -78,8 +78,8 @@ export function layoutQueries(layout: SqliteLayout): LayoutQueries {
  * (the output's order does not depend on it: see frame/outputOrder.ts).
  * `rows: true` gives the slice's rows one by one instead (for a slice too
  * large to pack); `into: true` packs them into the thread's output buffer,
- * ids and timestamps converted (panic_drift_rows_into), and returns their
- * length instead of a blob.
+ * ids, timestamps and text converted (panic_drift_rows_into, SLICE_KINDS),
+ * and returns their length instead of a blob.
  */
 export function runSliceQuery(layout: SqliteLayout, modelClause: string, options: { rows?: boolean; into?: boolean } = {}): string {
   const { invocation, embedding } = layout.tables;
